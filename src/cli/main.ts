@@ -1,0 +1,78 @@
+import { Command, InvalidArgumentError } from "commander";
+import { DEFAULT_OPTIONS, resolveConfig, type Mode } from "../config/config.js";
+import { startServer } from "../server.js";
+import { VERSION } from "../version.js";
+
+function integer(name: string) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return value;
+  };
+}
+
+interface ServerFlags {
+  config: string;
+  host: string;
+  port: number;
+  dataDir?: string;
+  jobs: number;
+  runTimeout: number;
+  ui: boolean;
+  logLevel: string;
+}
+
+function addServerCommand(program: Command, mode: Mode, description: string): void {
+  program
+    .command(mode)
+    .description(description)
+    .option("--config <path>", "path to langgraph.json", "langgraph.json")
+    .option("--host <host>", "address to listen on", DEFAULT_OPTIONS.host)
+    .option("--port <port>", "port to listen on", integer("--port"), DEFAULT_OPTIONS.port)
+    .option("--data-dir <dir>", "directory of the embedded database (default: .hookgraph/ beside langgraph.json)")
+    .option("--jobs <n>", "runs executed at once by this process", integer("--jobs"), DEFAULT_OPTIONS.jobs)
+    .option("--run-timeout <seconds>", "a run longer than this ends with status timeout", integer("--run-timeout"), DEFAULT_OPTIONS.runTimeoutSeconds)
+    .option("--no-ui", "do not serve the dashboard at /ui")
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace", DEFAULT_OPTIONS.logLevel)
+    .action(async (flags: ServerFlags) => {
+      const config = resolveConfig({
+        mode,
+        configPath: flags.config,
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags.dataDir,
+        jobs: flags.jobs,
+        runTimeoutSeconds: flags.runTimeout,
+        ui: flags.ui,
+        logLevel: flags.logLevel,
+      });
+      const server = await startServer(config);
+      process.stdout.write(`hookgraph ${VERSION} (${mode}) listening on ${server.url}\n`);
+      stopOnSignals(() => server.close());
+    });
+}
+
+/** SIGINT/SIGTERM stop gracefully; a second signal exits at once. */
+export function stopOnSignals(close: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    close().then(
+      () => process.exit(0),
+      (error) => {
+        process.stderr.write(`hookgraph: error while stopping: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command("hookgraph").version(VERSION).description("A LangGraph-compatible agent server");
+  addServerCommand(program, "dev", "run API and workers in one process (development defaults)");
+  addServerCommand(program, "serve", "run API and workers in one process (production defaults)");
+  await program.parseAsync(argv);
+}

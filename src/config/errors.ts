@@ -1,0 +1,4 @@
+/** A configuration problem found at start-up; the message names the key and the rule. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}

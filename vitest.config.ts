@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Each file starts its own servers on random ports; two cores.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
