@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_OPTIONS, resolveConfig, type Mode } from "../config/config.js";
-import { startServer } from "../server.js";
+import { startServer } from "../server/start.js";
 import { VERSION } from "../version.js";
+import { stopOnSignals } from "./signals.js";
+import { registerInspectCommand } from "../inspect/cli.js";
 
 function integer(name: string) {
   return (raw: string): number => {
@@ -52,27 +54,10 @@ function addServerCommand(program: Command, mode: Mode, description: string): vo
     });
 }
 
-/** SIGINT/SIGTERM stop gracefully; a second signal exits at once. */
-export function stopOnSignals(close: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    close().then(
-      () => process.exit(0),
-      (error) => {
-        process.stderr.write(`hookgraph: error while stopping: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-}
-
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("hookgraph").version(VERSION).description("A LangGraph-compatible agent server");
   addServerCommand(program, "dev", "run API and workers in one process (development defaults)");
   addServerCommand(program, "serve", "run API and workers in one process (production defaults)");
+  registerInspectCommand(program);
   await program.parseAsync(argv);
 }
