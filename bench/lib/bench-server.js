@@ -1,0 +1,96 @@
+// Runs every figure against one server: start it, measure, stop it. A failing figure is recorded
+// with its message and the next one still runs; only a server that cannot start ends early.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { makeClient } from "./client.js";
+import { deadlineIn, nowMs } from "./clock.js";
+import { CONFIG_PATH } from "./paths.js";
+import { budgetSeconds } from "./options.js";
+import { startWebhookReceiver } from "./webhook-receiver.js";
+import { FIGURES } from "./figures/index.js";
+import { NotAvailableYet } from "./figures/hookgraph-only.js";
+
+function failAll(result, message) {
+  result.error = message;
+  for (const figure of FIGURES) result.figures[figure.id] ??= { error: message };
+  return result;
+}
+
+function formatSummary(outcome) {
+  if (outcome.error) return `FAILED: ${outcome.error}`;
+  if (outcome.unavailable) return outcome.unavailable;
+  if (outcome.notApplicable) return `n/a: ${outcome.notApplicable}`;
+  return `done in ${(outcome.seconds ?? 0).toFixed(1)}s (${outcome.samples})`;
+}
+
+export async function benchServer(definition, { profile, rounds, build, say, logDir }) {
+  const counts = profile[definition.name];
+  const result = { name: definition.name, label: definition.label, figures: {} };
+  say(`\n== ${definition.label}`);
+  try {
+    definition.prepare({ say, build });
+  } catch (error) {
+    say(`  cannot prepare: ${error.message}`);
+    return failAll(result, `cannot prepare the server: ${error.message}`);
+  }
+
+  const logFile = join(logDir, `${definition.name}.log`);
+  let server;
+  try {
+    server = await definition.start({ configPath: CONFIG_PATH, logFile });
+  } catch (error) {
+    say(`  cannot start: ${error.message}`);
+    return failAll(result, `cannot start the server: ${error.message.split("\n")[0]} (log: ${logFile})`);
+  }
+  result.startupMs = server.startupMs;
+  result.pid = server.pid;
+  result.log = logFile;
+  say(`  listening on ${server.url} after ${(server.startupMs / 1000).toFixed(1)}s (server pid ${server.pid}, log ${logFile})`);
+
+  const receiver = await startWebhookReceiver();
+  // Caps the whole server, so a slow server cannot push the run past its promised duration.
+  const serverDeadline = deadlineIn(counts.totalSeconds);
+  try {
+    const client = makeClient(server.url);
+    for (const figure of FIGURES) {
+      if (figure.feature && !definition.features[figure.feature]) {
+        result.figures[figure.id] = { notApplicable: `${definition.name} has no such feature` };
+        continue;
+      }
+      if (serverDeadline.passed()) {
+        result.figures[figure.id] = { error: `skipped: ${definition.name}'s total time budget of ${counts.totalSeconds}s was spent` };
+        say(`  ${figure.title}: ${formatSummary(result.figures[figure.id])}`);
+        continue;
+      }
+      const budget = budgetSeconds(counts, figure.id);
+      const left = serverDeadline.leftMs() / 1000;
+      const ctx = {
+        server,
+        client,
+        counts,
+        rounds,
+        receiver,
+        deadline: deadlineIn(Math.min(budget, left)),
+        hardDeadline: deadlineIn(Math.min(budget * 2, left)),
+      };
+      const started = nowMs();
+      let outcome;
+      try {
+        outcome = { ...(await figure.run(ctx)), seconds: (nowMs() - started) / 1000 };
+      } catch (error) {
+        if (error instanceof NotAvailableYet) {
+          outcome = { unavailable: error.message };
+        } else {
+          const gone = !existsSync(`/proc/${server.pid}`) ? " (the server process has exited; see its log)" : "";
+          outcome = { error: `${error.message}${gone}`, seconds: (nowMs() - started) / 1000 };
+        }
+      }
+      result.figures[figure.id] = outcome;
+      say(`  ${figure.title}: ${formatSummary(outcome)}`);
+    }
+  } finally {
+    await receiver.close();
+    await server.stop();
+  }
+  return result;
+}

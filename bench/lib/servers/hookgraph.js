@@ -1,0 +1,74 @@
+// hookgraph itself, started from this checkout's bin/ after `npm run build`.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT_DIR } from "../paths.js";
+import { listeningPid } from "../proc.js";
+import { spawnServer } from "./process.js";
+import { serverEnv } from "./env.js";
+
+const BIN = join(ROOT_DIR, "bin", "hookgraph.js");
+const BUILT = join(ROOT_DIR, "dist", "cli", "main.js");
+const STARTUP_SECONDS = 60;
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(".ts")) {
+      newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than src/, so the figures are of the code in the tree. */
+function prepare({ say, build }) {
+  const stale = !existsSync(BUILT) || newestMtime(join(ROOT_DIR, "src")) > statSync(BUILT).mtimeMs;
+  if (!stale) return;
+  if (!build) {
+    if (!existsSync(BUILT)) throw new Error("dist/ is missing: run `npm run build` (or drop --no-build)");
+    say("warning: dist/ is older than src/ and --no-build was given; measuring the old build");
+    return;
+  }
+  say("building hookgraph: npm run build");
+  const result = spawnSync("npm", ["run", "build"], { cwd: ROOT_DIR, encoding: "utf8", timeout: 300_000 });
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-10).join("\n    | ");
+    throw new Error(`npm run build failed (${result.error?.message ?? `exit ${result.status}`}; --no-build measures the existing dist/):\n    | ${output}`);
+  }
+}
+
+async function start({ configPath, logFile }) {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookgraph-bench-"));
+  const args = [BIN, "dev", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--config", configPath, "--log-level", "warn", "--no-ui"];
+  const proc = spawnServer({ command: process.execPath, args, cwd: ROOT_DIR, env: serverEnv(), logFile });
+  const cleanup = async () => {
+    await proc.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const [, url] = await proc.waitForLine(/listening on (http:\/\/\S+)/, STARTUP_SECONDS);
+    await proc.waitForHttp(`${url}/ok`, 10);
+    const port = Number(new URL(url).port);
+    return {
+      url,
+      rootPid: proc.pid,
+      pid: listeningPid(proc.pid, port),
+      startupMs: proc.elapsedMs(),
+      recentOutput: proc.recentOutput,
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+export const hookgraph = {
+  name: "hookgraph",
+  label: "hookgraph (this checkout)",
+  features: { webhookBacklog: true, crons: true, storedScale: true },
+  prepare,
+  start,
+};
