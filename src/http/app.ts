@@ -1,19 +1,43 @@
-import Fastify, { type FastifyInstance } from "fastify";
-import type { Config } from "../config/config.js";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import swagger from "@fastify/swagger";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { ServerContext } from "./context.js";
+import { installErrorHandler } from "./error-handler.js";
+import { metaRoutes } from "./routes/meta.js";
+import { threadRunRoutes } from "./routes/thread-runs.js";
+import { statelessRunRoutes } from "./routes/stateless-runs.js";
+import { assistantRoutes } from "./routes/assistants.js";
+import { threadRoutes } from "./routes/threads.js";
+import { storeRoutes } from "./routes/store.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { VERSION } from "../version.js";
 
-export interface AppDeps {
-  config: Config;
-}
-
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"]): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.config.mode === "dev" ? { level: deps.config.logLevel } : { level: deps.config.logLevel },
+    loggerInstance: logger,
+    // Fastify's request logs would echo URLs, whose query may hold a token: we log route patterns instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandler(app);
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug(
+      { method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      "request",
+    );
   });
-  app.get("/ok", async () => ({ ok: true }));
-  app.get("/info", async () => ({
-    version: VERSION,
-    flags: { assistants: true, crons: false },
-  }));
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "hookgraph", version: VERSION, description: "LangGraph Platform compatible API with durable webhooks" },
+    },
+  });
+  await app.register(metaRoutes(ctx));
+  await app.register(threadRunRoutes(ctx));
+  await app.register(statelessRunRoutes(ctx));
+  await app.register(assistantRoutes(ctx));
+  await app.register(threadRoutes(ctx));
+  await app.register(storeRoutes(ctx.store));
+  await app.register(webhookRoutes(ctx));
   return app;
 }

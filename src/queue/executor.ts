@@ -1,0 +1,33 @@
+import type { Json, JsonObject, QueuedRun } from "../storage/types.js";
+
+/** What the queue asks of the runtime: run one graph execution, and undo one. */
+export interface RunExecutor {
+  /**
+   * Executes the run, calling `emit` for each stream event (SSE event name, JSON data). Resolves
+   * with the final state; rejects with the graph's error; stops promptly when `signal` aborts.
+   */
+  execute(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome>;
+  /** Removes the checkpoints a run wrote (multitask strategy / cancel action "rollback"). */
+  rollback(threadId: string, runId: string): Promise<void>;
+  /** Removes a thread's checkpoints (stateless runs with on_completion "delete"). */
+  deleteThread(threadId: string): Promise<void>;
+}
+
+export interface ExecutionOutcome {
+  /** The graph paused (interrupt() or interrupt_before/after): the run succeeded, the thread is interrupted. */
+  interrupted: boolean;
+  values: Json | null;
+  interrupts: JsonObject;
+}
+
+/** How a run ended, as its webhook and the `wait` endpoints report it. */
+export type RunEndStatus = "success" | "error" | "timeout" | "interrupted" | "rollback";
+
+export interface RunResult {
+  run: QueuedRun;
+  status: RunEndStatus;
+  values: Json | null;
+  error?: { error: string; message: string };
+  started_at: string;
+  ended_at: string;
+}

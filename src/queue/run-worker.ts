@@ -1,0 +1,227 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { Storage } from "../storage/storage.js";
+import type { QueuedRun, RunStatus, ThreadStatus } from "../storage/types.js";
+import type { RunStreams } from "../bus/run-streams.js";
+import type { RunEndStatus, RunExecutor, RunResult } from "./executor.js";
+import { WakeTimer } from "./wake-timer.js";
+
+/** Runs taken back after a crash are tried this many times in all, then end as errors. */
+export const MAX_ATTEMPTS = 3;
+
+export type CancelAction = "interrupt" | "rollback";
+
+/** Turns a finished run into a webhook outbox row (written in the run's finishing transaction). */
+export interface RunOutbox {
+  deliveryFor(result: RunResult): { delivery_id: string; url: string; payload: import("../storage/types.js").JsonObject } | undefined;
+  /** Called after the transaction that wrote a delivery committed. */
+  delivered(): void;
+}
+
+export interface RunWorkerOptions {
+  storage: Storage;
+  executor: RunExecutor;
+  streams: RunStreams;
+  outbox?: RunOutbox;
+  logger: FastifyBaseLogger;
+  concurrency: number;
+  runTimeoutSeconds: number;
+}
+
+interface ActiveRun {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+type AbortReason = { kind: "cancel"; action: CancelAction } | { kind: "timeout" } | { kind: "shutdown" };
+
+/**
+ * Claims due runs from storage and executes them, at most `concurrency` at once. Wakes when a run
+ * is created (`wake()`), when a slot frees, and at the next delayed run's due time: no polling.
+ */
+export class RunWorker {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly completions = new Map<string, { promise: Promise<RunResult>; resolve: (r: RunResult) => void }>();
+  private readonly timer = new WakeTimer(() => this.wake());
+  private pumping = false;
+  private pumpAgain = false;
+  private stopped = false;
+
+  constructor(private readonly options: RunWorkerOptions) {}
+
+  async start(): Promise<void> {
+    const exhausted = await this.options.storage.runs.recoverAbandoned(MAX_ATTEMPTS);
+    for (const run of exhausted) {
+      const message = `run was interrupted by a server stop ${run.attempt} times; giving up`;
+      await this.finish(run, { status: "error", values: null, error: { error: "RunAttemptsExhausted", message } }, "error");
+    }
+    this.wake();
+  }
+
+  /** Resolves when the run ends in this process (null when it is not known here and already ended). */
+  completion(runId: string): Promise<RunResult> {
+    let entry = this.completions.get(runId);
+    if (!entry) {
+      let resolve!: (r: RunResult) => void;
+      const promise = new Promise<RunResult>((r) => (resolve = r));
+      entry = { promise, resolve };
+      this.completions.set(runId, entry);
+    }
+    return entry.promise;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    queueMicrotask(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      let now: Date;
+      do {
+        now = new Date();
+        this.pumpAgain = false;
+        const free = this.options.concurrency - this.active.size;
+        if (free <= 0) break;
+        const claimed = await this.options.storage.runs.claim(free, now);
+        for (const run of claimed) this.launch(run);
+        if (claimed.length === free) this.pumpAgain = true;
+      } while (this.pumpAgain && !this.stopped);
+      const next = await this.options.storage.runs.nextDue(now);
+      if (next) this.timer.at(next);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "claiming runs failed");
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(run: QueuedRun): void {
+    const controller = new AbortController();
+    const done = this.execute(run, controller).finally(() => {
+      this.active.delete(run.run_id);
+      this.wake();
+    });
+    this.active.set(run.run_id, { controller, done });
+  }
+
+  private async execute(run: QueuedRun, controller: AbortController): Promise<void> {
+    const { streams, executor, runTimeoutSeconds } = this.options;
+    streams.open(run.run_id, run.thread_id);
+    streams.publish(run.run_id, "metadata", { run_id: run.run_id, attempt: run.attempt });
+    const timeout = setTimeout(() => controller.abort({ kind: "timeout" } satisfies AbortReason), runTimeoutSeconds * 1000);
+    try {
+      const outcome = await executor.execute(run, (event, data) => streams.publish(run.run_id, event, data), controller.signal);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await this.finish(run, { status: "success", values: outcome.values, interrupts: outcome.interrupts }, outcome.interrupted ? "interrupted" : "idle");
+    } catch (error) {
+      const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
+      await this.finishAborted(run, reason, error);
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  private async finishAborted(run: QueuedRun, reason: AbortReason | undefined, error: unknown): Promise<void> {
+    if (reason?.kind === "shutdown") return; // left running: taken back at the next start
+    if (reason?.kind === "timeout") {
+      const message = `run exceeded the run timeout of ${this.options.runTimeoutSeconds} s`;
+      this.options.streams.publish(run.run_id, "error", { error: "TimeoutError", message });
+      await this.finish(run, { status: "timeout", values: null, error: { error: "TimeoutError", message } }, "idle");
+      return;
+    }
+    if (reason?.kind === "cancel") {
+      if (reason.action === "rollback") await this.options.executor.rollback(run.thread_id, run.run_id);
+      await this.finish(run, { status: reason.action === "rollback" ? "rollback" : "interrupted", values: null }, "idle");
+      return;
+    }
+    const err = error instanceof Error ? error : new Error(String(error));
+    const payload = { error: err.name || "Error", message: err.message };
+    this.options.streams.publish(run.run_id, "error", payload);
+    this.options.logger.warn({ run_id: run.run_id, err: { name: err.name, message: err.message } }, "run failed");
+    await this.finish(run, { status: "error", values: null, error: payload }, "error");
+  }
+
+  private async finish(
+    run: QueuedRun,
+    end: { status: RunEndStatus; values: RunResult["values"]; error?: RunResult["error"]; interrupts?: import("../storage/types.js").JsonObject },
+    threadStatus: ThreadStatus,
+  ): Promise<void> {
+    const endedAt = new Date().toISOString();
+    const result: RunResult = {
+      run,
+      status: end.status,
+      values: end.values,
+      error: end.error,
+      started_at: run.started_at ?? endedAt,
+      ended_at: endedAt,
+    };
+    const delivery = this.options.outbox?.deliveryFor(result);
+    const deleteThread = run.stateless && run.on_completion === "delete";
+    const storedStatus: RunStatus = end.status === "rollback" ? "interrupted" : end.status;
+    try {
+      await this.options.storage.runs.finish(run.run_id, {
+        status: storedStatus as Exclude<RunStatus, "pending" | "running">,
+        delivery,
+        delete_thread: deleteThread,
+        thread:
+          end.status === "success"
+            ? { status: threadStatus, values: end.values, interrupts: end.interrupts ?? {} }
+            : { status: threadStatus },
+      });
+      if (deleteThread) await this.options.executor.deleteThread(run.thread_id);
+    } catch (error) {
+      this.options.logger.error({ run_id: run.run_id, err: error }, "recording the end of a run failed");
+    }
+    if (delivery) this.options.outbox!.delivered();
+    this.options.streams.end(run.run_id);
+    this.settle(result);
+  }
+
+  private settle(result: RunResult): void {
+    const entry = this.completions.get(result.run.run_id);
+    if (entry) {
+      entry.resolve(result);
+      // Late waiters on an ended run read storage instead.
+      setTimeout(() => this.completions.delete(result.run.run_id), 60_000).unref();
+    } else {
+      this.completions.set(result.run.run_id, { promise: Promise.resolve(result), resolve: () => {} });
+      setTimeout(() => this.completions.delete(result.run.run_id), 60_000).unref();
+    }
+  }
+
+  /**
+   * Cancels a run: a running one is aborted (its end status follows the action), a pending one
+   * ends without running (and sends no webhook). False when the run is not pending or running here.
+   */
+  async cancel(runId: string, action: CancelAction): Promise<boolean> {
+    const active = this.active.get(runId);
+    if (active) {
+      active.controller.abort({ kind: "cancel", action } satisfies AbortReason);
+      return true;
+    }
+    const cancelled = await this.options.storage.runs.cancelPending(runId, action);
+    if (cancelled) {
+      this.options.streams.end(runId);
+      const run = await this.options.storage.runs.get(runId);
+      if (run) this.settle({ run, status: action === "rollback" ? "rollback" : "interrupted", values: null, started_at: run.created_at, ended_at: new Date().toISOString() });
+    }
+    return cancelled;
+  }
+
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  /** Graceful stop: no new claims; running runs are aborted and left for the next start to take back. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer.clear();
+    for (const { controller } of this.active.values()) controller.abort({ kind: "shutdown" } satisfies AbortReason);
+    await Promise.allSettled([...this.active.values()].map((run) => run.done));
+  }
+}

@@ -1,0 +1,119 @@
+import pino from "pino";
+import type { Config } from "../config/config.js";
+import { ConfigError } from "../config/errors.js";
+import { buildApp } from "../http/app.js";
+import type { ServerContext } from "../http/context.js";
+import { openSqliteStorage } from "../storage/sqlite/index.js";
+import { RunStreams } from "../bus/run-streams.js";
+import { RunWorker } from "../queue/run-worker.js";
+import { openCheckpointer } from "../runtime/checkpointer.js";
+import { GraphRegistry } from "../runtime/graph-loader.js";
+import { SqliteStore, STORE_SCHEMA_SQL } from "../runtime/store.js";
+import { resolveWebhookSettings } from "../webhooks/config.js";
+import { checkWebhookUrl } from "../webhooks/url-policy.js";
+import { redactUrl } from "../webhooks/redact.js";
+import { WebhookSender } from "../webhooks/sender.js";
+import { WebhookOutbox } from "../webhooks/outbox.js";
+import { DeliveryWorker } from "../webhooks/delivery-worker.js";
+import type { Resolver } from "../webhooks/dns-guard.js";
+import { invalid } from "../errors.js";
+import { GraphExecutor } from "./graph-executor.js";
+import { threadStates } from "./thread-states.js";
+import { graphCatalog } from "./graph-catalog.js";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** DNS for webhook targets; tests inject one so no query leaves the machine. */
+  resolver?: Resolver;
+  /** Log destination (default stdout). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * Starts everything one process runs: storage, graphs, run workers, webhook delivery, HTTP.
+ * `close()` stops them in reverse order.
+ */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  // Values from langgraph.json's "env" apply unless the environment already sets them.
+  for (const [key, value] of Object.entries(config.project.env)) process.env[key] ??= value;
+  const webhookSettings = resolveWebhookSettings(config.mode, config.project.webhooks, config.project.http, process.env);
+  const logger = pino({ level: config.logLevel }, options.logStream ?? process.stdout);
+
+  const releasers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const release of releasers.splice(0).reverse()) await release();
+  };
+  try {
+    const storage = openSqliteStorage(config.dataDir, [STORE_SCHEMA_SQL]);
+    releasers.push(() => storage.close());
+    const saver = openCheckpointer(config.dataDir);
+    releasers.push(() => saver.close());
+    const store = new SqliteStore(storage.db);
+    const registry = await GraphRegistry.load(config.project.graphs, { checkpointer: saver, store });
+    await storage.assistants.ensureSystem(registry.ids());
+
+    const sender = new WebhookSender(webhookSettings, { resolver: options.resolver });
+    releasers.push(() => sender.close());
+    const deliveries = new DeliveryWorker({ deliveries: storage.deliveries, sender, settings: webhookSettings, logger });
+    const streams = new RunStreams();
+    const worker = new RunWorker({
+      storage,
+      executor: new GraphExecutor(registry, saver),
+      streams,
+      outbox: new WebhookOutbox(webhookSettings, () => deliveries.wake()),
+      logger,
+      concurrency: config.jobs,
+      runTimeoutSeconds: config.runTimeoutSeconds,
+    });
+
+    const ctx: ServerContext = {
+      config,
+      storage,
+      streams,
+      worker,
+      graphs: graphCatalog(registry),
+      states: threadStates(registry, saver),
+      store,
+      runService: {
+        storage,
+        worker,
+        streams,
+        checkWebhookUrl: (url) => {
+          if (webhookSettings.disabled) return;
+          const checked = checkWebhookUrl(url, webhookSettings.urlPolicy);
+          if (!checked.ok) throw invalid(`webhook: ${checked.reason}`);
+        },
+      },
+      wakeDeliveries: () => deliveries.wake(),
+      redactUrl,
+    };
+    const app = await buildApp(ctx, logger);
+    releasers.push(() => app.close());
+
+    await worker.start();
+    releasers.push(() => worker.stop());
+    await deliveries.start();
+    releasers.push(() => deliveries.stop());
+
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+        throw new ConfigError(`port ${config.port} on ${config.host} is already in use; choose another with --port`);
+      }
+      throw error;
+    }
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    return { url: `http://${host}:${port}`, port, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

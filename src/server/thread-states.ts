@@ -1,0 +1,84 @@
+import type { GraphRegistry } from "../runtime/graph-loader.js";
+import type { HookgraphSqliteSaver } from "../runtime/checkpointer.js";
+import {
+  copyThreadCheckpoints,
+  deleteThreadCheckpoints,
+  emptyThreadState,
+  getThreadHistory,
+  getThreadState,
+  updateThreadState,
+} from "../runtime/state.js";
+import type { CheckpointSelector } from "../runtime/types.js";
+import type { ThreadStates } from "../http/context.js";
+import type { JsonObject } from "../storage/types.js";
+
+const asSelector = (value: JsonObject | undefined) => value as CheckpointSelector | undefined;
+
+/** Thread state through the runtime: each call binds the thread's graph to our checkpointer. */
+export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSaver): ThreadStates {
+  return {
+    async get(threadId, graphId, options) {
+      if (!graphId) return emptyThreadState() as unknown as JsonObject;
+      const graph = await registry.get(graphId);
+      return (await getThreadState(graph, threadId, { checkpoint: asSelector(options.checkpoint), subgraphs: options.subgraphs })) as unknown as JsonObject;
+    },
+
+    async update(threadId, graphId, update) {
+      const graph = await registry.get(graphId);
+      const { checkpoint } = await updateThreadState(graph, threadId, {
+        values: update.values,
+        asNode: update.as_node,
+        checkpoint: asSelector(update.checkpoint),
+      });
+      const state = await getThreadState(graph, threadId);
+      return { checkpoint: checkpoint as unknown as JsonObject, state: state as unknown as JsonObject };
+    },
+
+    async patchMetadata(threadId, metadata) {
+      const latest = await saver.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
+      if (!latest) return;
+      // Re-putting the same checkpoint id replaces its metadata.
+      const parent = latest.parentConfig?.configurable?.checkpoint_id;
+      await saver.put(
+        { configurable: { thread_id: threadId, checkpoint_ns: "", ...(parent ? { checkpoint_id: parent } : {}) } },
+        latest.checkpoint,
+        { ...latest.metadata!, ...metadata } as never,
+      );
+    },
+
+    async history(threadId, graphId, options) {
+      if (!graphId) return [];
+      const graph = await registry.get(graphId);
+      const before = typeof options.before === "string" ? { checkpoint_id: options.before } : asSelector(options.before);
+      return (await getThreadHistory(graph, threadId, {
+        limit: options.limit,
+        before,
+        metadata: options.metadata,
+        checkpoint: asSelector(options.checkpoint),
+      })) as unknown as JsonObject[];
+    },
+
+    async copy(fromThreadId, toThreadId) {
+      copyThreadCheckpoints(saver, fromThreadId, toThreadId);
+    },
+
+    async delete(threadId) {
+      await deleteThreadCheckpoints(saver, threadId);
+    },
+
+    async keepLatest(threadId) {
+      saver.ensureSetup();
+      saver.db.transaction(() => {
+        const latest = saver.db
+          .prepare<[string], { checkpoint_id: string }>(
+            "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1",
+          )
+          .get(threadId);
+        if (!latest) return;
+        saver.db.prepare("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id <> ?").run(threadId, latest.checkpoint_id);
+        saver.db.prepare("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id <> ?").run(threadId, latest.checkpoint_id);
+        saver.db.prepare("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?").run(threadId);
+      })();
+    },
+  };
+}

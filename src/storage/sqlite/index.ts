@@ -1,0 +1,28 @@
+import type { Storage } from "../storage.js";
+import { openDatabase, type SqliteDatabase } from "./database.js";
+import { SqliteAssistants } from "./assistants.js";
+import { SqliteThreads } from "./threads.js";
+import { SqliteRuns } from "./runs.js";
+import { SqliteDeliveries } from "./deliveries.js";
+
+export class SqliteStorage implements Storage {
+  readonly assistants: SqliteAssistants;
+  readonly threads: SqliteThreads;
+  readonly runs: SqliteRuns;
+  readonly deliveries: SqliteDeliveries;
+
+  constructor(readonly db: SqliteDatabase) {
+    this.assistants = new SqliteAssistants(db);
+    this.threads = new SqliteThreads(db);
+    this.deliveries = new SqliteDeliveries(db);
+    this.runs = new SqliteRuns(db, this.threads, this.deliveries);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+export function openSqliteStorage(dataDir: string, extraSchema: string[] = []): SqliteStorage {
+  return new SqliteStorage(openDatabase(dataDir, extraSchema));
+}

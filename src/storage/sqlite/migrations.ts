@@ -1,0 +1,145 @@
+/**
+ * Forward-only migrations of the embedded database, applied in order at start-up.
+ * A migration, once released, is never edited: add a new one. `schema.sql` beside this file is the
+ * resulting schema dump, refreshed by `npm run schema:dump`, so every schema change is a visible diff.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: "initial",
+    sql: `
+CREATE TABLE assistants (
+  assistant_id TEXT PRIMARY KEY,
+  graph_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT,
+  config TEXT NOT NULL,
+  context TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX assistants_graph ON assistants (graph_id);
+CREATE INDEX assistants_created ON assistants (created_at);
+
+CREATE TABLE assistant_versions (
+  assistant_id TEXT NOT NULL REFERENCES assistants (assistant_id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  graph_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT,
+  config TEXT NOT NULL,
+  context TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (assistant_id, version)
+);
+
+CREATE TABLE threads (
+  thread_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  config TEXT NOT NULL,
+  "values" TEXT,
+  interrupts TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  expires_at TEXT
+);
+CREATE INDEX threads_updated ON threads (updated_at);
+CREATE INDEX threads_created ON threads (created_at);
+CREATE INDEX threads_status_updated ON threads (status, updated_at);
+CREATE INDEX threads_expires ON threads (expires_at) WHERE expires_at IS NOT NULL;
+
+-- Top-level scalar metadata of threads, one row per key: lets a metadata search use an index
+-- instead of scanning every thread's JSON.
+CREATE TABLE thread_metadata (
+  thread_id TEXT NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (thread_id, key)
+);
+CREATE INDEX thread_metadata_lookup ON thread_metadata (key, value);
+
+CREATE TABLE runs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL UNIQUE,
+  thread_id TEXT NOT NULL,
+  assistant_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  kwargs TEXT NOT NULL,
+  multitask_strategy TEXT NOT NULL,
+  stateless INTEGER NOT NULL,
+  on_completion TEXT,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  available_at TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX runs_thread ON runs (thread_id, seq);
+CREATE INDEX runs_pending ON runs (available_at, seq) WHERE status = 'pending';
+CREATE INDEX runs_running ON runs (thread_id) WHERE status = 'running';
+
+-- The webhook outbox: written in the same transaction as the run's final status.
+CREATE TABLE webhook_deliveries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  thread_id TEXT,
+  url TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  -- A manual redelivery was asked for: the next attempt is recorded as "manual".
+  manual_requested INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT,
+  lease_expires_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_run ON webhook_deliveries (run_id);
+CREATE INDEX webhook_deliveries_thread ON webhook_deliveries (thread_id);
+
+CREATE TABLE webhook_attempts (
+  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (delivery_id) ON DELETE CASCADE,
+  attempt INTEGER NOT NULL,
+  trigger TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  duration_ms REAL NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  response_excerpt TEXT,
+  PRIMARY KEY (delivery_id, attempt)
+);
+
+CREATE TABLE crons (
+  cron_id TEXT PRIMARY KEY,
+  assistant_id TEXT NOT NULL,
+  thread_id TEXT,
+  schedule TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  end_time TEXT,
+  enabled INTEGER NOT NULL,
+  on_run_completed TEXT,
+  payload TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  user_id TEXT,
+  next_run_date TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX crons_due ON crons (next_run_date) WHERE enabled = 1;
+`,
+  },
+];
