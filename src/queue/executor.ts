@@ -11,6 +11,11 @@ export interface RunExecutor {
   rollback(threadId: string, runId: string): Promise<void>;
   /** Removes a thread's checkpoints (stateless runs with on_completion "delete"). */
   deleteThread(threadId: string): Promise<void>;
+  /**
+   * The thread's state at its latest checkpoint, for a run that ended without an outcome (error,
+   * cancel, timeout): the thread then shows what the run got to, as the Python server's does.
+   */
+  latestState(run: QueuedRun): Promise<{ values: Json | null }>;
 }
 
 export interface ExecutionOutcome {
@@ -28,6 +33,8 @@ export interface RunResult {
   status: RunEndStatus;
   values: Json | null;
   error?: { error: string; message: string };
+  /** What `wait`/`join` answer (see `RunOutput`); undefined: the thread's stored state. */
+  output?: Json;
   started_at: string;
   ended_at: string;
 }

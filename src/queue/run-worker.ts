@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { Storage } from "../storage/storage.js";
-import type { QueuedRun, RunStatus, ThreadStatus } from "../storage/types.js";
+import type { RunFinish, Storage } from "../storage/storage.js";
+import type { Json, JsonObject, QueuedRun, RunStatus, ThreadStatus } from "../storage/types.js";
 import type { RunStreams } from "../bus/run-streams.js";
 import type { RunEndStatus, RunExecutor, RunResult } from "./executor.js";
 import { WakeTimer } from "./wake-timer.js";
+import { RunOutput } from "./run-output.js";
 
 /** Runs taken back after a crash are tried this many times in all, then end as errors. */
 export const MAX_ATTEMPTS = 3;
@@ -12,7 +13,7 @@ export type CancelAction = "interrupt" | "rollback";
 
 /** Turns a finished run into a webhook outbox row (written in the run's finishing transaction). */
 export interface RunOutbox {
-  deliveryFor(result: RunResult): { delivery_id: string; url: string; payload: import("../storage/types.js").JsonObject } | undefined;
+  deliveryFor(result: RunResult): { delivery_id: string; url: string; payload: JsonObject } | undefined;
   /** Called after the transaction that wrote a delivery committed. */
   delivered(): void;
 }
@@ -25,6 +26,18 @@ export interface RunWorkerOptions {
   logger: FastifyBaseLogger;
   concurrency: number;
   runTimeoutSeconds: number;
+}
+
+interface Completion {
+  promise: Promise<RunResult>;
+  resolve: (result: RunResult) => void;
+  reject: (error: Error) => void;
+  settled: boolean;
+}
+
+/** Waiters of runs that had not ended when the server stopped. */
+export class ServerStoppingError extends Error {
+  override name = "ServerStoppingError";
 }
 
 interface ActiveRun {
@@ -40,7 +53,8 @@ type AbortReason = { kind: "cancel"; action: CancelAction } | { kind: "timeout" 
  */
 export class RunWorker {
   private readonly active = new Map<string, ActiveRun>();
-  private readonly completions = new Map<string, { promise: Promise<RunResult>; resolve: (r: RunResult) => void }>();
+  private readonly completions = new Map<string, Completion>();
+  private readonly cancelRequested = new Map<string, CancelAction>();
   private readonly timer = new WakeTimer(() => this.wake());
   private pumping = false;
   private pumpAgain = false;
@@ -57,16 +71,12 @@ export class RunWorker {
     this.wake();
   }
 
-  /** Resolves when the run ends in this process (null when it is not known here and already ended). */
+  /**
+   * Resolves when the run ends in this process (kept a minute after it ended); rejects when the
+   * server stops first. Only for runs known to be pending or running, or just ended.
+   */
   completion(runId: string): Promise<RunResult> {
-    let entry = this.completions.get(runId);
-    if (!entry) {
-      let resolve!: (r: RunResult) => void;
-      const promise = new Promise<RunResult>((r) => (resolve = r));
-      entry = { promise, resolve };
-      this.completions.set(runId, entry);
-    }
-    return entry.promise;
+    return this.entry(runId).promise;
   }
 
   wake(): void {
@@ -102,6 +112,11 @@ export class RunWorker {
 
   private launch(run: QueuedRun): void {
     const controller = new AbortController();
+    const cancelAction = this.cancelRequested.get(run.run_id);
+    if (cancelAction) {
+      this.cancelRequested.delete(run.run_id);
+      controller.abort({ kind: "cancel", action: cancelAction } satisfies AbortReason);
+    }
     const done = this.execute(run, controller).finally(() => {
       this.active.delete(run.run_id);
       this.wake();
@@ -113,30 +128,40 @@ export class RunWorker {
     const { streams, executor, runTimeoutSeconds } = this.options;
     streams.open(run.run_id, run.thread_id);
     streams.publish(run.run_id, "metadata", { run_id: run.run_id, attempt: run.attempt });
+    const output = new RunOutput(Array.isArray(run.kwargs.stream_mode) ? (run.kwargs.stream_mode as string[]) : ["values"]);
+    const emit = (event: string, data: unknown) => {
+      output.see(event, data);
+      streams.publish(run.run_id, event, data);
+    };
     const timeout = setTimeout(() => controller.abort({ kind: "timeout" } satisfies AbortReason), runTimeoutSeconds * 1000);
     try {
-      const outcome = await executor.execute(run, (event, data) => streams.publish(run.run_id, event, data), controller.signal);
+      const outcome = await executor.execute(run, emit, controller.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
-      await this.finish(run, { status: "success", values: outcome.values, interrupts: outcome.interrupts }, outcome.interrupted ? "interrupted" : "idle");
+      await this.finish(
+        run,
+        { status: "success", values: outcome.values, interrupts: outcome.interrupts, output: output.result() },
+        outcome.interrupted ? "interrupted" : "idle",
+      );
     } catch (error) {
       const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
-      await this.finishAborted(run, reason, error);
+      await this.finishAborted(run, reason, error, output);
     } finally {
       clearTimeout(timeout);
     }
   }
 
-  private async finishAborted(run: QueuedRun, reason: AbortReason | undefined, error: unknown): Promise<void> {
+  private async finishAborted(run: QueuedRun, reason: AbortReason | undefined, error: unknown, output: RunOutput): Promise<void> {
     if (reason?.kind === "shutdown") return; // left running: taken back at the next start
     if (reason?.kind === "timeout") {
       const message = `run exceeded the run timeout of ${this.options.runTimeoutSeconds} s`;
-      this.options.streams.publish(run.run_id, "error", { error: "TimeoutError", message });
-      await this.finish(run, { status: "timeout", values: null, error: { error: "TimeoutError", message } }, "idle");
+      const payload = { error: "TimeoutError", message };
+      this.options.streams.publish(run.run_id, "error", payload);
+      await this.finish(run, { status: "timeout", values: null, error: payload }, "idle");
       return;
     }
     if (reason?.kind === "cancel") {
       if (reason.action === "rollback") await this.options.executor.rollback(run.thread_id, run.run_id);
-      await this.finish(run, { status: reason.action === "rollback" ? "rollback" : "interrupted", values: null }, "idle");
+      await this.finish(run, { status: reason.action === "rollback" ? "rollback" : "interrupted", values: null, output: output.result() }, "idle");
       return;
     }
     const err = error instanceof Error ? error : new Error(String(error));
@@ -146,32 +171,51 @@ export class RunWorker {
     await this.finish(run, { status: "error", values: null, error: payload }, "error");
   }
 
+  /** What the thread's checkpoints hold now: the state a run that ended without an outcome got to. */
+  private async latestValues(run: QueuedRun): Promise<Json | null | undefined> {
+    try {
+      return (await this.options.executor.latestState(run)).values;
+    } catch (error) {
+      this.options.logger.warn({ run_id: run.run_id, err: error }, "reading the thread state after a run failed");
+      return undefined;
+    }
+  }
+
   private async finish(
     run: QueuedRun,
-    end: { status: RunEndStatus; values: RunResult["values"]; error?: RunResult["error"]; interrupts?: import("../storage/types.js").JsonObject },
+    end: { status: RunEndStatus; values: RunResult["values"]; error?: RunResult["error"]; interrupts?: JsonObject; output?: Json },
     threadStatus: ThreadStatus,
   ): Promise<void> {
+    const deleteThread = run.stateless && run.on_completion === "delete";
+    // Error, timeout, cancel: the thread (and the webhook) show what the run got to, as on the Python server.
+    const values = end.status === "success" || deleteThread ? end.values : await this.latestValues(run);
     const endedAt = new Date().toISOString();
     const result: RunResult = {
       run,
       status: end.status,
-      values: end.values,
+      values: end.status === "rollback" ? null : (values ?? null),
       error: end.error,
+      output: end.error ? { __error__: end.error } : end.output,
       started_at: run.started_at ?? endedAt,
       ended_at: endedAt,
     };
     const delivery = this.options.outbox?.deliveryFor(result);
-    const deleteThread = run.stateless && run.on_completion === "delete";
     const storedStatus: RunStatus = end.status === "rollback" ? "interrupted" : end.status;
+    const thread: RunFinish["thread"] = deleteThread
+      ? undefined
+      : {
+          status: threadStatus,
+          ...(values !== undefined ? { values } : {}),
+          ...(end.status === "success" ? { interrupts: end.interrupts ?? {} } : { interrupts: {} }),
+        };
     try {
       await this.options.storage.runs.finish(run.run_id, {
         status: storedStatus as Exclude<RunStatus, "pending" | "running">,
         delivery,
         delete_thread: deleteThread,
-        thread:
-          end.status === "success"
-            ? { status: threadStatus, values: end.values, interrupts: end.interrupts ?? {} }
-            : { status: threadStatus },
+        // A rolled-back run disappears with its checkpoints, as on the official server.
+        delete_run: end.status === "rollback",
+        thread,
       });
       if (deleteThread) await this.options.executor.deleteThread(run.thread_id);
     } catch (error) {
@@ -182,16 +226,26 @@ export class RunWorker {
     this.settle(result);
   }
 
-  private settle(result: RunResult): void {
-    const entry = this.completions.get(result.run.run_id);
-    if (entry) {
-      entry.resolve(result);
-      // Late waiters on an ended run read storage instead.
-      setTimeout(() => this.completions.delete(result.run.run_id), 60_000).unref();
-    } else {
-      this.completions.set(result.run.run_id, { promise: Promise.resolve(result), resolve: () => {} });
-      setTimeout(() => this.completions.delete(result.run.run_id), 60_000).unref();
+  private entry(runId: string): Completion {
+    let entry = this.completions.get(runId);
+    if (!entry) {
+      let resolve!: (r: RunResult) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<RunResult>((res, rej) => ((resolve = res), (reject = rej)));
+      // A waiter may have gone (client left) before the shutdown rejects the promise.
+      promise.catch(() => {});
+      entry = { promise, resolve, reject, settled: false };
+      this.completions.set(runId, entry);
     }
+    return entry;
+  }
+
+  private settle(result: RunResult): void {
+    const entry = this.entry(result.run.run_id);
+    entry.settled = true;
+    entry.resolve(result);
+    // Late waiters on an ended run read storage instead.
+    setTimeout(() => this.completions.delete(result.run.run_id), 60_000).unref();
   }
 
   /**
@@ -199,18 +253,33 @@ export class RunWorker {
    * ends without running (and sends no webhook). False when the run is not pending or running here.
    */
   async cancel(runId: string, action: CancelAction): Promise<boolean> {
-    const active = this.active.get(runId);
-    if (active) {
-      active.controller.abort({ kind: "cancel", action } satisfies AbortReason);
+    if (this.abortActive(runId, action)) return true;
+    const pending = await this.options.storage.runs.cancelPending(runId, action);
+    if (pending) {
+      this.options.streams.end(runId);
+      const endedAt = new Date().toISOString();
+      this.settle({ run: pending, status: action === "rollback" ? "rollback" : "interrupted", values: null, started_at: endedAt, ended_at: endedAt });
       return true;
     }
-    const cancelled = await this.options.storage.runs.cancelPending(runId, action);
-    if (cancelled) {
-      this.options.streams.end(runId);
-      const run = await this.options.storage.runs.get(runId);
-      if (run) this.settle({ run, status: action === "rollback" ? "rollback" : "interrupted", values: null, started_at: run.created_at, ended_at: new Date().toISOString() });
+    if (this.abortActive(runId, action)) return true;
+    if ((await this.options.storage.runs.get(runId))?.status === "running") {
+      // Claimed by this worker but not launched yet: launch() aborts it at once.
+      this.cancelRequested.set(runId, action);
+      return true;
     }
-    return cancelled;
+    return false;
+  }
+
+  private abortActive(runId: string, action: CancelAction): boolean {
+    const active = this.active.get(runId);
+    active?.controller.abort({ kind: "cancel", action } satisfies AbortReason);
+    return active !== undefined;
+  }
+
+  /** The result of a run that ended in this process in the last minute. */
+  recentResult(runId: string): Promise<RunResult> | undefined {
+    const entry = this.completions.get(runId);
+    return entry?.settled ? entry.promise : undefined;
   }
 
   isActive(runId: string): boolean {
@@ -223,5 +292,10 @@ export class RunWorker {
     this.timer.clear();
     for (const { controller } of this.active.values()) controller.abort({ kind: "shutdown" } satisfies AbortReason);
     await Promise.allSettled([...this.active.values()].map((run) => run.done));
+    // Readers and waiters would otherwise hold their HTTP connections (and the server's close) forever.
+    this.options.streams.closeAll();
+    for (const entry of this.completions.values()) {
+      if (!entry.settled) entry.reject(new ServerStoppingError("the server is stopping"));
+    }
   }
 }

@@ -48,8 +48,13 @@ export async function resolveAssistant(storage: Storage, assistantIdOrGraph: str
   return assistant;
 }
 
-/** The assistant's config under the run's, with the ids the graph may read from `configurable`. */
-function mergeConfig(assistant: Assistant, config: JsonObject | undefined, ids: { run_id: string; thread_id: string }): JsonObject {
+/** The assistant's config under the run's, then the allowed request headers, then the ids the graph may read from `configurable`. */
+function mergeConfig(
+  assistant: Assistant,
+  config: JsonObject | undefined,
+  headers: Record<string, string>,
+  ids: { run_id: string; thread_id: string },
+): JsonObject {
   const base = assistant.config;
   return {
     ...base,
@@ -57,6 +62,7 @@ function mergeConfig(assistant: Assistant, config: JsonObject | undefined, ids: 
     configurable: {
       ...((base.configurable as JsonObject | undefined) ?? {}),
       ...((config?.configurable as JsonObject | undefined) ?? {}),
+      ...headers,
       ...ids,
       graph_id: assistant.graph_id,
       assistant_id: assistant.assistant_id,
@@ -75,7 +81,16 @@ export interface CreatedRun {
  * the thread's multitask strategy), cancels the runs it preempts and wakes the workers.
  * `threadId` undefined means a stateless run on a temporary thread.
  */
-export async function createRun(deps: RunServiceDeps, threadId: string | undefined, body: RunBody): Promise<CreatedRun> {
+export async function createRun(
+  deps: RunServiceDeps,
+  threadId: string | undefined,
+  body: RunBody,
+  request: {
+    headers?: Record<string, string>;
+    /** false: the caller wakes the workers itself, once for a batch of runs (crons). */
+    wake?: boolean;
+  } = {},
+): Promise<CreatedRun> {
   const assistant = await resolveAssistant(deps.storage, body.assistant_id);
   if (body.webhook !== undefined) deps.checkWebhookUrl(body.webhook);
   const stateless = threadId === undefined;
@@ -85,7 +100,7 @@ export async function createRun(deps: RunServiceDeps, threadId: string | undefin
   const kwargs: JsonObject = {
     input: body.input ?? null,
     command: body.command ?? null,
-    config: mergeConfig(assistant, body.config, { run_id: runId, thread_id: runThreadId }),
+    config: mergeConfig(assistant, body.config, request.headers ?? {}, { run_id: runId, thread_id: runThreadId }),
     context: { ...assistant.context, ...body.context },
     stream_mode: streamModes,
     interrupt_before: body.interrupt_before ?? null,
@@ -98,7 +113,8 @@ export async function createRun(deps: RunServiceDeps, threadId: string | undefin
     checkpoint_id: body.checkpoint_id ?? (body.checkpoint?.checkpoint_id as string | undefined) ?? null,
     checkpoint: body.checkpoint ?? null,
     checkpoint_during: body.checkpoint_during ?? false,
-    durability: body.durability ?? "async",
+    // checkpoint_during is the older spelling: false meant "checkpoint at exit only".
+    durability: body.durability ?? (body.checkpoint_during === false ? "exit" : "async"),
   };
   const { run, preempted } = await deps.storage.runs.create({
     run_id: runId,
@@ -115,6 +131,6 @@ export async function createRun(deps: RunServiceDeps, threadId: string | undefin
   });
   deps.streams.open(run.run_id, run.thread_id);
   for (const { run_id, action } of preempted) await deps.worker.cancel(run_id, action);
-  deps.worker.wake();
+  if (request.wake !== false) deps.worker.wake();
   return { run, streamModes };
 }

@@ -43,6 +43,10 @@ function publicConfig(config: unknown): unknown {
   return { ...rest, configurable };
 }
 
+function isEmptyInterrupt(payload: unknown): boolean {
+  return isRecord(payload) && Object.keys(payload).length === 1 && Array.isArray(payload.__interrupt__) && payload.__interrupt__.length === 0;
+}
+
 /** A lightweight `{id, parent_id?, step, source}` envelope the library pushes before values chunks. */
 function isCheckpointEnvelope(payload: unknown): boolean {
   return isRecord(payload) && typeof payload.id === "string" && !("values" in payload) && !("config" in payload);
@@ -75,6 +79,11 @@ export class StreamMapper {
         return;
       case "debug":
         if (this.apiModes.has("debug")) this.emit(`debug${suffix}`, this.debugPayload(payload));
+        return;
+      case "values":
+        // interrupt_before/after pause with no interrupt value: the Python server sends no values chunk for it.
+        if (!this.apiModes.has("values") || isEmptyInterrupt(payload)) return;
+        this.emit(`values${suffix}`, toJson(payload));
         return;
       default:
         if (this.apiModes.has(mode)) this.emit(`${mode}${suffix}`, toJson(payload));

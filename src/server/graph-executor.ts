@@ -1,10 +1,11 @@
 import type { GraphRegistry } from "../runtime/graph-loader.js";
 import { executeRun } from "../runtime/execute.js";
 import { deleteThreadCheckpoints, rollbackRunCheckpoints } from "../runtime/state.js";
+import { toJson } from "../runtime/serialize.js";
 import type { HookgraphSqliteSaver } from "../runtime/checkpointer.js";
 import type { ApiCommand, CheckpointSelector, RunConfig } from "../runtime/types.js";
 import type { ExecutionOutcome, RunExecutor } from "../queue/executor.js";
-import type { JsonObject, QueuedRun } from "../storage/types.js";
+import type { Json, JsonObject, QueuedRun } from "../storage/types.js";
 
 /** Executes queued runs with the runtime: the run's stored kwargs become the runtime's request. */
 export class GraphExecutor implements RunExecutor {
@@ -49,5 +50,12 @@ export class GraphExecutor implements RunExecutor {
 
   async deleteThread(threadId: string): Promise<void> {
     await deleteThreadCheckpoints(this.saver, threadId);
+  }
+
+  async latestState(run: QueuedRun): Promise<{ values: Json | null }> {
+    const config = run.kwargs.config as RunConfig;
+    const graph = await this.registry.get(String(config.configurable?.graph_id), { configurable: config.configurable ?? {} });
+    const snapshot = await graph.getState({ configurable: { thread_id: run.thread_id } });
+    return { values: toJson(snapshot.values) as Json | null };
   }
 }

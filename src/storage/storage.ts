@@ -3,6 +3,7 @@ import type {
   AssistantVersion,
   Delivery,
   DeliveryAttempt,
+  DeliveryStatus,
   Json,
   JsonObject,
   MultitaskStrategy,
@@ -24,6 +25,9 @@ export interface Storage {
   threads: ThreadRepository;
   runs: RunRepository;
   deliveries: DeliveryRepository;
+  /** Read-only queries across threads for the dashboard. */
+  runBrowser: RunBrowser;
+  crons: CronRepository;
   close(): Promise<void>;
 }
 
@@ -97,11 +101,16 @@ export interface ThreadRepository {
   patch(threadId: string, patch: { metadata?: JsonObject; ttl_minutes?: number }): Promise<Thread>;
   /** Deletes the thread with its runs; false when it did not exist. */
   delete(threadId: string): Promise<boolean>;
+  /**
+   * A new thread `toThreadId` with the metadata, values and interrupts of `fromThreadId` (a busy
+   * source gives an idle copy, since the copy has no run); 404 when the source does not exist.
+   */
+  copy(fromThreadId: string, toThreadId: string): Promise<Thread>;
   search(query: ThreadSearch): Promise<Thread[]>;
   count(query: Omit<ThreadSearch, "limit" | "offset" | "sort_by" | "sort_order">): Promise<number>;
   /** Records the thread's state after a state change outside a run (update_state, copy). */
   setState(threadId: string, state: { values: Json | null; interrupts: JsonObject; status?: ThreadStatus }): Promise<void>;
-  /** Threads whose ttl has passed. */
+  /** Threads whose ttl has passed (reads already hide them; this finds them to delete). */
   expired(now: Date, limit: number): Promise<string[]>;
 }
 
@@ -135,6 +144,8 @@ export interface RunFinish {
   delivery?: { delivery_id: string; url: string; payload: JsonObject };
   /** Stateless `on_completion: delete`: remove the temporary thread and its runs. */
   delete_thread?: boolean;
+  /** Cancelled with action "rollback": the run is removed (its checkpoints already are). */
+  delete_run?: boolean;
 }
 
 export interface RunRepository {
@@ -152,8 +163,11 @@ export interface RunRepository {
   nextDue(after: Date): Promise<Date | undefined>;
   /** Marks the run finished, sets the thread's state and writes the webhook outbox row, in one transaction. */
   finish(runId: string, finish: RunFinish): Promise<void>;
-  /** A pending run cancelled before it started: it ends as interrupted (or is deleted on rollback), with no webhook. */
-  cancelPending(runId: string, action: "interrupt" | "rollback"): Promise<boolean>;
+  /**
+   * A pending run cancelled before it started: it ends as interrupted (or is deleted on rollback),
+   * with no webhook. Answers the run as it was, or undefined when it was not pending.
+   */
+  cancelPending(runId: string, action: "interrupt" | "rollback"): Promise<QueuedRun | undefined>;
   /**
    * Start-up recovery: runs left `running` by a dead process go back to pending; those already
    * tried `maxAttempts` times are returned for the caller to end as errors.
@@ -169,19 +183,154 @@ export interface DeliveryRecord extends Delivery {
   attempts: DeliveryAttempt[];
 }
 
+/** A delivery as the delivery worker claims it. */
+export interface ClaimedDelivery extends Delivery {
+  /** The URL's origin: the unit of per-receiver concurrency. */
+  origin: string;
+}
+
+/** One finished attempt of a leased delivery, and what the delivery does next. */
+export interface FinishedAttempt {
+  delivery_id: string;
+  attempt: DeliveryAttempt;
+  next: { status: "succeeded" | "failed" } | { status: "pending"; next_attempt_at: Date };
+}
+
+export interface DeliveryClaim {
+  /** Attempts finished since the last claim, recorded first in the same transaction (one commit for both). */
+  finished: readonly FinishedAttempt[];
+  limit: number;
+  now: Date;
+  leaseUntil: Date;
+  /** At most this many deliveries of one origin in flight... */
+  perOrigin: number;
+  /** ...counting those already in flight, by origin. */
+  busy: ReadonlyMap<string, number>;
+}
+
 export interface DeliveryRepository {
-  /** Claims up to `limit` due deliveries, leasing them until `leaseUntil`. */
-  claimDue(limit: number, now: Date, leaseUntil: Date): Promise<Delivery[]>;
-  nextDue(): Promise<Date | undefined>;
-  recordAttempt(
-    deliveryId: string,
-    attempt: DeliveryAttempt,
-    next: { status: "succeeded" | "failed" } | { status: "pending"; next_attempt_at: Date },
-  ): Promise<void>;
-  /** Releases every lease: the embedded database has one owner, so a restart takes them back at once. */
+  /**
+   * Records the finished attempts (each releasing its lease; a redelivery asked for during an
+   * attempt makes the delivery due at once), then claims up to `limit` due deliveries, oldest due
+   * first, leasing them until `leaseUntil` and skipping any origin that would exceed `perOrigin`
+   * deliveries in flight. One transaction.
+   */
+  claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]>;
+  /** The earliest due time after `after` of a pending delivery, for a wake-up timer. */
+  nextDue(after: Date): Promise<Date | undefined>;
+  /** Records one finished attempt on its own (claimDue records them in batches). */
+  recordAttempt(deliveryId: string, attempt: DeliveryAttempt, next: FinishedAttempt["next"]): Promise<void>;
+  /** Releases every lease, due at once: the embedded database has one owner, so a restart takes them back. */
   releaseAllLeases(): Promise<void>;
   get(deliveryId: string): Promise<DeliveryRecord | undefined>;
+  /** Newest first. */
   list(query: Page & { run_id?: string; thread_id?: string; status?: Delivery["status"] }): Promise<Delivery[]>;
-  /** Makes the delivery due now (a manual attempt); false when unknown. */
+  /** Asks for a manual attempt now (right after the current one, if one is in flight); false when unknown. */
   redeliver(deliveryId: string): Promise<boolean>;
+}
+
+/** Every run status, in the order a run may pass through them. */
+export const RUN_STATUSES: readonly RunStatus[] = ["pending", "running", "success", "error", "timeout", "interrupted"];
+
+/** Filters of the dashboard's run list; each one optional, all of them combined. */
+export interface RunBrowse {
+  status?: RunStatus;
+  assistant_id?: string;
+  thread_id?: string;
+}
+
+/** The outcome of a delivery's latest attempt. */
+export interface LastAttempt {
+  attempt: number;
+  started_at: string;
+  status_code: number | null;
+  error: string | null;
+}
+
+/** A run of any thread, with its newest webhook delivery (if any) in brief. */
+export interface BrowsedRun extends QueuedRun {
+  delivery: {
+    delivery_id: string;
+    status: DeliveryStatus;
+    attempt_count: number;
+    /** The latest attempt did not succeed. */
+    failing: boolean;
+  } | null;
+}
+
+/** A delivery whose latest attempt failed: retrying (`pending`) or given up (`failed`). */
+export interface FailingDelivery extends Omit<Delivery, "payload" | "automatic_attempts" | "manual_requested"> {
+  last_attempt: LastAttempt;
+}
+
+export interface RunBrowser {
+  /** Newest first. */
+  list(query: RunBrowse & Page): Promise<BrowsedRun[]>;
+  /** Runs per status under the other filters; every status is present. */
+  countByStatus(query: Omit<RunBrowse, "status">): Promise<Record<RunStatus, number>>;
+  /** Retrying ones first, then given-up ones; most recent attempt first within each. */
+  failingDeliveries(limit: number): Promise<FailingDelivery[]>;
+  /** Deliveries per status, `retrying` counting the pending ones whose latest attempt failed. */
+  deliveryCounts(): Promise<Record<DeliveryStatus | "retrying", number>>;
+}
+
+/** A cron as the API returns it (before the webhook URL is redacted). */
+export interface Cron {
+  cron_id: string;
+  assistant_id: string;
+  /** null: stateless, each firing runs on a new thread. */
+  thread_id: string | null;
+  /** Stateless crons: what happens to each firing's thread once its run ends. */
+  on_run_completed: "delete" | "keep" | null;
+  end_time: string | null;
+  schedule: string;
+  timezone: string;
+  created_at: string;
+  updated_at: string;
+  /** The run fields every firing is created with (input, config, webhook, multitask_strategy, ...). */
+  payload: JsonObject;
+  user_id: string | null;
+  /** When it fires next; null when disabled or past its end_time. */
+  next_run_date: string | null;
+  metadata: JsonObject;
+  enabled: boolean;
+}
+
+export type CronCreate = Omit<Cron, "created_at" | "updated_at" | "user_id">;
+
+export type CronUpdate = Partial<Pick<Cron, "schedule" | "timezone" | "end_time" | "enabled" | "on_run_completed" | "payload" | "metadata" | "next_run_date">>;
+
+export interface CronFilter {
+  assistant_id?: string;
+  thread_id?: string;
+  enabled?: boolean;
+  metadata?: JsonObject;
+}
+
+export interface CronSearch extends Page, CronFilter {
+  sort_by?: "cron_id" | "assistant_id" | "thread_id" | "next_run_date" | "end_time" | "created_at" | "updated_at";
+  sort_order?: SortOrder;
+}
+
+export interface CronRepository {
+  /** 404 when `thread_id` names no thread. Crons go with their thread and their assistant. */
+  create(input: CronCreate): Promise<Cron>;
+  get(cronId: string): Promise<Cron | undefined>;
+  /** 404 when unknown. */
+  update(cronId: string, update: CronUpdate): Promise<Cron>;
+  delete(cronId: string): Promise<boolean>;
+  search(query: CronSearch): Promise<Cron[]>;
+  count(query: CronFilter): Promise<number>;
+  /** Enabled crons whose next_run_date is at or before `now`, earliest first. */
+  due(now: Date, limit: number): Promise<Cron[]>;
+  /**
+   * Claims one firing: moves next_run_date from `seen` to `next` only if it still is `seen` and the
+   * cron is enabled. One conditional UPDATE, so among any number of schedulers sharing the
+   * database exactly one wins each due time.
+   */
+  claim(cronId: string, seen: string, next: string | null): Promise<boolean>;
+  /** The earliest next_run_date of an enabled cron, for the scheduler's wake-up timer. */
+  nextDue(): Promise<Date | undefined>;
+  /** Called after a create, update or delete commits (the scheduler re-arms its timer); returns an unsubscribe. */
+  onChange(listener: () => void): () => void;
 }

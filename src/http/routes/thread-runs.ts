@@ -1,19 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { ServerContext } from "../context.js";
-import { CancelQuery, JoinStreamQuery, Run, RunCreateStateful, RunStatus } from "../schemas/runs.js";
+import { CancelQuery, JoinQuery, JoinStreamQuery, Run, RunCreateStateful, RunField, RunStatus } from "../schemas/runs.js";
 import { Limit, Offset, RunIdParams, ThreadIdParams } from "../schemas/common.js";
 import { notFound } from "../../errors.js";
 import type { RunBody } from "../../runs/create-run.js";
-import { presentRun, respondCreate, respondJoinStream, respondStream, respondWait, waitResponse } from "./run-responses.js";
-
-const FINAL = new Set(["success", "error", "timeout", "interrupted"]);
+import { selectFields } from "../select.js";
+import {
+  flag,
+  parseStreamModes,
+  presentRun,
+  respondCreate,
+  respondJoin,
+  respondJoinStream,
+  respondStream,
+  respondWait,
+  runAnswer,
+} from "./run-responses.js";
 
 /** Runs on a thread: create (background), stream, wait, list, get, join, cancel, delete. */
 export function threadRunRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
+  const requireRun = async (threadId: string, runId: string) => {
+    const run = await ctx.storage.runs.get(runId, threadId);
+    if (!run) throw notFound("run", runId);
+    return run;
+  };
+
   return async (app) => {
     app.post("/threads/:thread_id/runs", { schema: { params: ThreadIdParams, body: RunCreateStateful, response: { 200: Run } } }, (request, reply) =>
-      respondCreate(ctx, reply, request.params.thread_id, request.body as RunBody),
+      respondCreate(ctx, request, reply, request.params.thread_id, request.body as RunBody),
     );
 
     app.post("/threads/:thread_id/runs/stream", { schema: { params: ThreadIdParams, body: RunCreateStateful } }, (request, reply) =>
@@ -21,68 +36,61 @@ export function threadRunRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
     );
 
     app.post("/threads/:thread_id/runs/wait", { schema: { params: ThreadIdParams, body: RunCreateStateful } }, (request, reply) =>
-      respondWait(ctx, reply, request.params.thread_id, request.body as RunBody),
+      respondWait(ctx, request, reply, request.params.thread_id, request.body as RunBody),
     );
 
     app.get(
       "/threads/:thread_id/runs",
-      { schema: { params: ThreadIdParams, querystring: Type.Object({ limit: Limit(), offset: Offset, status: Type.Optional(RunStatus) }) } },
+      {
+        schema: {
+          params: ThreadIdParams,
+          querystring: Type.Object({ limit: Limit(), offset: Offset, status: Type.Optional(RunStatus), select: Type.Optional(Type.Array(RunField)) }),
+        },
+      },
       async (request) => {
-        const runs = await ctx.storage.runs.list(request.params.thread_id, request.query);
-        return runs.map((run) => presentRun(ctx, run));
+        const { select, ...query } = request.query;
+        const runs = await ctx.storage.runs.list(request.params.thread_id, query);
+        return selectFields(
+          runs.map((run) => presentRun(ctx, run)),
+          select,
+        );
       },
     );
 
-    app.get("/threads/:thread_id/runs/:run_id", { schema: { params: RunIdParams, response: { 200: Run } } }, async (request) => {
-      const run = await ctx.storage.runs.get(request.params.run_id, request.params.thread_id);
-      if (!run) throw notFound("run", request.params.run_id);
-      return presentRun(ctx, run);
-    });
+    app.get("/threads/:thread_id/runs/:run_id", { schema: { params: RunIdParams, response: { 200: Run } } }, async (request) =>
+      presentRun(ctx, await requireRun(request.params.thread_id, request.params.run_id)),
+    );
 
     app.delete("/threads/:thread_id/runs/:run_id", { schema: { params: RunIdParams } }, async (request, reply) => {
       await ctx.storage.runs.delete(request.params.run_id, request.params.thread_id);
       return reply.status(204).send();
     });
 
-    app.get(
-      "/threads/:thread_id/runs/:run_id/join",
-      { schema: { params: RunIdParams, querystring: Type.Object({ cancel_on_disconnect: Type.Optional(Type.Boolean()) }) } },
-      async (request) => {
-        const { thread_id, run_id } = request.params;
-        const run = await ctx.storage.runs.get(run_id, thread_id);
-        if (!run) throw notFound("run", run_id);
-        if (!FINAL.has(run.status) || ctx.worker.isActive(run_id)) return waitResponse(await ctx.worker.completion(run_id));
-        const thread = await ctx.storage.threads.get(thread_id);
-        return thread?.values ?? null;
-      },
-    );
+    app.get("/threads/:thread_id/runs/:run_id/join", { schema: { params: RunIdParams, querystring: JoinQuery } }, async (request, reply) => {
+      const run = await requireRun(request.params.thread_id, request.params.run_id);
+      await respondJoin(ctx, reply, run, flag(request.query.cancel_on_disconnect));
+    });
 
-    app.get(
-      "/threads/:thread_id/runs/:run_id/stream",
-      { schema: { params: RunIdParams, querystring: JoinStreamQuery } },
-      async (request, reply) => {
-        const { thread_id, run_id } = request.params;
-        if (!(await ctx.storage.runs.get(run_id, thread_id))) throw notFound("run", run_id);
-        await respondJoinStream(ctx, request, reply, run_id, {
-          cancelOnDisconnect: request.query.cancel_on_disconnect ?? false,
-          path: `/threads/${thread_id}/runs/${run_id}/stream`,
-        });
-      },
-    );
+    app.get("/threads/:thread_id/runs/:run_id/stream", { schema: { params: RunIdParams, querystring: JoinStreamQuery } }, async (request, reply) => {
+      const { thread_id, run_id } = request.params;
+      const run = await requireRun(thread_id, run_id);
+      await respondJoinStream(ctx, request, reply, run, {
+        runId: run_id,
+        cancelOnDisconnect: flag(request.query.cancel_on_disconnect),
+        path: `/threads/${thread_id}/runs/${run_id}`,
+        streamModes: parseStreamModes(request.query.stream_mode),
+      });
+    });
 
-    app.post(
-      "/threads/:thread_id/runs/:run_id/cancel",
-      { schema: { params: RunIdParams, querystring: CancelQuery } },
-      async (request, reply) => {
-        const { thread_id, run_id } = request.params;
-        const run = await ctx.storage.runs.get(run_id, thread_id);
-        if (!run) throw notFound("run", run_id);
-        const action = request.query.action ?? "interrupt";
-        const completion = ctx.worker.isActive(run_id) ? ctx.worker.completion(run_id) : undefined;
-        await ctx.worker.cancel(run_id, action);
-        if (request.query.wait && completion) await completion;
-        return reply.status(request.query.wait ? 204 : 202).send();
-      },
-    );
+    app.post("/threads/:thread_id/runs/:run_id/cancel", { schema: { params: RunIdParams, querystring: CancelQuery } }, async (request, reply) => {
+      const run = await requireRun(request.params.thread_id, request.params.run_id);
+      const wait = flag(request.query.wait);
+      const active = run.status === "pending" || run.status === "running";
+      const completion = wait && active ? ctx.worker.completion(run.run_id) : undefined;
+      await ctx.worker.cancel(run.run_id, request.query.action ?? "interrupt");
+      if (!wait) return reply.status(202).send();
+      // As the Python server: with `wait`, the answer is the run's output, like `join`'s.
+      return runAnswer(ctx, await (completion ?? ctx.worker.recentResult(run.run_id)), run);
+    });
   };
 }

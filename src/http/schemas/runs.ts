@@ -86,8 +86,11 @@ export const Run = Type.Object({
   multitask_strategy: Type.String(),
 });
 
+/** A query flag as the SDKs send it ("1"/"0", "true"/"false"); read with `flag()`. */
+const QueryFlag = Type.String({ pattern: "^(?:[01]|[Tt]rue|[Ff]alse|[Yy]es|[Nn]o)$" });
+
 export const CancelQuery = Type.Object({
-  wait: Type.Optional(Type.Boolean({ default: false })),
+  wait: Type.Optional(QueryFlag),
   action: Type.Optional(Type.Union([Type.Literal("interrupt"), Type.Literal("rollback")], { default: "interrupt" })),
 });
 
@@ -100,7 +103,16 @@ export const RunsCancel = Type.Object(
   { additionalProperties: false },
 );
 
+export const JoinQuery = Type.Object({ cancel_on_disconnect: Type.Optional(QueryFlag) });
+
 export const JoinStreamQuery = Type.Object({
-  cancel_on_disconnect: Type.Optional(Type.Boolean({ default: false })),
-  stream_mode: Type.Optional(Type.Union([StreamMode, Type.Array(StreamMode)])),
+  cancel_on_disconnect: Type.Optional(QueryFlag),
+  /** One mode, repeated, or a JSON array string: see `parseStreamModes`. */
+  stream_mode: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
 });
+
+export const RunField = Type.Union(
+  (["run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy"] as const).map(
+    (name) => Type.Literal(name),
+  ),
+);

@@ -4,18 +4,24 @@ import { SqliteAssistants } from "./assistants.js";
 import { SqliteThreads } from "./threads.js";
 import { SqliteRuns } from "./runs.js";
 import { SqliteDeliveries } from "./deliveries.js";
+import { SqliteCrons } from "./crons.js";
+import { SqliteRunBrowser } from "./run-browser.js";
 
 export class SqliteStorage implements Storage {
   readonly assistants: SqliteAssistants;
   readonly threads: SqliteThreads;
   readonly runs: SqliteRuns;
   readonly deliveries: SqliteDeliveries;
+  readonly crons: SqliteCrons;
+  readonly runBrowser: SqliteRunBrowser;
 
   constructor(readonly db: SqliteDatabase) {
     this.assistants = new SqliteAssistants(db);
     this.threads = new SqliteThreads(db);
     this.deliveries = new SqliteDeliveries(db);
     this.runs = new SqliteRuns(db, this.threads, this.deliveries);
+    this.crons = new SqliteCrons(db, this.threads);
+    this.runBrowser = new SqliteRunBrowser(db, this.runs);
   }
 
   async close(): Promise<void> {

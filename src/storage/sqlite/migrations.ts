@@ -123,10 +123,11 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, attempt)
 );
 
+-- A cron goes with its assistant and, for a thread cron, its thread.
 CREATE TABLE crons (
   cron_id TEXT PRIMARY KEY,
-  assistant_id TEXT NOT NULL,
-  thread_id TEXT,
+  assistant_id TEXT NOT NULL REFERENCES assistants (assistant_id) ON DELETE CASCADE,
+  thread_id TEXT REFERENCES threads (thread_id) ON DELETE CASCADE,
   schedule TEXT NOT NULL,
   timezone TEXT NOT NULL,
   end_time TEXT,
@@ -140,6 +141,28 @@ CREATE TABLE crons (
   updated_at TEXT NOT NULL
 );
 CREATE INDEX crons_due ON crons (next_run_date) WHERE enabled = 1;
+-- Foreign-key lookups: every thread or assistant delete checks for crons to cascade to.
+CREATE INDEX crons_thread ON crons (thread_id);
+CREATE INDEX crons_assistant ON crons (assistant_id);
+`,
+  },
+  {
+    id: 2,
+    name: "webhook delivery claims by origin",
+    // origin: a claim takes due deliveries origin by origin, skipping receivers already at their
+    // concurrency limit, so a slow receiver never holds every delivery slot; the index makes each
+    // origin one seek however long its backlog. automatic_attempts: kept on the row, so reading a
+    // delivery needs no count over its attempts. Older rows get their url as origin (a bucket of
+    // their own). Leases live in the owning process's memory (one process owns the database, and a
+    // restart released them all anyway): a claim writes nothing.
+    sql: `
+ALTER TABLE webhook_deliveries DROP COLUMN lease_expires_at;
+ALTER TABLE webhook_deliveries ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE webhook_deliveries ADD COLUMN automatic_attempts INTEGER NOT NULL DEFAULT 0;
+UPDATE webhook_deliveries SET origin = url,
+  automatic_attempts = (SELECT count(*) FROM webhook_attempts a
+                        WHERE a.delivery_id = webhook_deliveries.delivery_id AND a.trigger = 'automatic');
+CREATE INDEX webhook_deliveries_origin_due ON webhook_deliveries (origin, next_attempt_at) WHERE status = 'pending';
 `,
   },
 ];

@@ -58,6 +58,8 @@ export class SqliteRuns implements RunRepository {
   private readonly claimCandidatesStmt;
   private readonly markRunningStmt;
   private readonly finishStmt;
+  private readonly nextDueStmt;
+  private readonly deleteStmt;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -74,14 +76,20 @@ export class SqliteRuns implements RunRepository {
     this.inflightStmt = db.prepare<[string], { run_id: string; status: RunStatus }>(
       "SELECT run_id, status FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY seq",
     );
-    // The oldest due pending run of each thread that has no running run: runs on one thread go one at a time, in order.
+    // The earliest due pending run of each thread that has no running run: runs on one thread go one at a time, in
+    // order. Ordered as the pending index is (due time, then age): ordering by seq alone (the rowid) makes SQLite
+    // scan every run ever made, or sort the whole backlog on each claim.
     this.claimCandidatesStmt = db.prepare<[string, number], RunRow>(
       `SELECT r.* FROM runs r
        WHERE r.status = 'pending' AND r.available_at <= ?
          AND r.seq = (SELECT min(p.seq) FROM runs p WHERE p.thread_id = r.thread_id AND p.status = 'pending')
          AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.thread_id = r.thread_id AND x.status = 'running')
-       ORDER BY r.seq LIMIT ?`,
+       ORDER BY r.available_at, r.seq LIMIT ?`,
     );
+    this.nextDueStmt = db.prepare<[string], { at: string | null }>(
+      "SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > ?",
+    );
+    this.deleteStmt = db.prepare<[string]>("DELETE FROM runs WHERE run_id = ?");
     this.markRunningStmt = db.prepare(
       `UPDATE runs SET status = 'running', attempt = attempt + 1, started_at = coalesce(started_at, @now), updated_at = @now
        WHERE run_id = @run_id`,
@@ -150,7 +158,7 @@ export class SqliteRuns implements RunRepository {
       if (row.status === "pending" || row.status === "running") {
         throw conflict(`run ${runId} is ${row.status}; cancel it before deleting it`);
       }
-      this.db.prepare("DELETE FROM runs WHERE run_id = ?").run(runId);
+      this.deleteStmt.run(runId);
     })();
   }
 
@@ -168,9 +176,7 @@ export class SqliteRuns implements RunRepository {
   }
 
   async nextDue(after: Date): Promise<Date | undefined> {
-    const row = this.db
-      .prepare<[string], { at: string | null }>("SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > ?")
-      .get(after.toISOString());
+    const row = this.nextDueStmt.get(after.toISOString());
     return row?.at ? new Date(row.at) : undefined;
   }
 
@@ -179,10 +185,12 @@ export class SqliteRuns implements RunRepository {
     this.db.transaction(() => {
       const row = this.getStmt.get(runId);
       if (!row) return;
-      this.finishStmt.run({ run_id: runId, status: finish.status, now: now.toISOString() });
+      // A run ends once: a second finish must not write a second webhook delivery.
+      if (this.finishStmt.run({ run_id: runId, status: finish.status, now: now.toISOString() }).changes === 0) return;
       if (finish.delivery) {
         this.deliveries.insertSync({ ...finish.delivery, run_id: runId, thread_id: row.thread_id }, now);
       }
+      if (finish.delete_run) this.deleteStmt.run(runId);
       if (finish.delete_thread) {
         this.threads.deleteSync(row.thread_id);
       } else if (finish.thread) {
@@ -191,16 +199,16 @@ export class SqliteRuns implements RunRepository {
     })();
   }
 
-  async cancelPending(runId: string, action: "interrupt" | "rollback"): Promise<boolean> {
+  async cancelPending(runId: string, action: "interrupt" | "rollback"): Promise<QueuedRun | undefined> {
     return this.db.transaction(() => {
       const row = this.getStmt.get(runId);
-      if (!row || row.status !== "pending") return false;
+      if (!row || row.status !== "pending") return undefined;
       if (action === "rollback") {
-        this.db.prepare("DELETE FROM runs WHERE run_id = ?").run(runId);
+        this.deleteStmt.run(runId);
       } else {
         this.finishStmt.run({ run_id: runId, status: "interrupted", now: new Date().toISOString() });
       }
-      return true;
+      return fromRow(row);
     })();
   }
 
