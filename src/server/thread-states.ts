@@ -11,8 +11,25 @@ import {
 import type { CheckpointSelector } from "../runtime/types.js";
 import type { ThreadStates } from "../http/context.js";
 import type { JsonObject } from "../storage/types.js";
+import { invalid } from "../errors.js";
 
 const asSelector = (value: JsonObject | undefined) => value as CheckpointSelector | undefined;
+
+/** A checkpoint given as an id, a checkpoint, or a RunnableConfig (`{configurable: {checkpoint_id}}`). */
+function checkpointSelector(value: string | JsonObject | undefined): CheckpointSelector | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string") return { checkpoint_id: value };
+  const configurable = value.configurable;
+  return asSelector(configurable && typeof configurable === "object" && !Array.isArray(configurable) ? configurable : value);
+}
+
+/**
+ * An update LangGraph cannot apply because of what the client sent: an unknown or ambiguous node
+ * (InvalidUpdateError) or a checkpoint namespace naming no subgraph (a plain Error, by message).
+ */
+function isInvalidUpdate(error: unknown): error is Error {
+  return error instanceof Error && (error.name === "InvalidUpdateError" || /^Subgraph ".*" not found$/.test(error.message));
+}
 
 /** Thread state through the runtime: each call binds the thread's graph to our checkpointer. */
 export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSaver): ThreadStates {
@@ -20,16 +37,22 @@ export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSave
     async get(threadId, graphId, options) {
       if (!graphId) return emptyThreadState() as unknown as JsonObject;
       const graph = await registry.get(graphId);
-      return (await getThreadState(graph, threadId, { checkpoint: asSelector(options.checkpoint), subgraphs: options.subgraphs })) as unknown as JsonObject;
+      return (await getThreadState(graph, threadId, { checkpoint: checkpointSelector(options.checkpoint), subgraphs: options.subgraphs })) as unknown as JsonObject;
     },
 
     async update(threadId, graphId, update) {
       const graph = await registry.get(graphId);
-      const { checkpoint } = await updateThreadState(graph, threadId, {
-        values: update.values,
-        asNode: update.as_node,
-        checkpoint: asSelector(update.checkpoint),
-      });
+      let checkpoint;
+      try {
+        ({ checkpoint } = await updateThreadState(graph, threadId, {
+          values: update.values,
+          asNode: update.as_node,
+          checkpoint: checkpointSelector(update.checkpoint),
+        }));
+      } catch (error) {
+        if (isInvalidUpdate(error)) throw invalid(`the update cannot be applied: ${error.message}`);
+        throw error;
+      }
       const state = await getThreadState(graph, threadId);
       return { checkpoint: checkpoint as unknown as JsonObject, state: state as unknown as JsonObject };
     },
@@ -49,12 +72,11 @@ export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSave
     async history(threadId, graphId, options) {
       if (!graphId) return [];
       const graph = await registry.get(graphId);
-      const before = typeof options.before === "string" ? { checkpoint_id: options.before } : asSelector(options.before);
       return (await getThreadHistory(graph, threadId, {
         limit: options.limit,
-        before,
+        before: checkpointSelector(options.before),
         metadata: options.metadata,
-        checkpoint: asSelector(options.checkpoint),
+        checkpoint: checkpointSelector(options.checkpoint),
       })) as unknown as JsonObject[];
     },
 

@@ -1,24 +1,65 @@
+import { createRequire } from "node:module";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
 import type { ServerContext } from "../context.js";
+import { errorResponses } from "../schemas/common.js";
 import { VERSION } from "../../version.js";
+
+/** The LangGraph.js library graphs run on (the official Python server reports its `langgraph_py_version`). */
+const LANGGRAPH_JS_VERSION = (createRequire(import.meta.url)("@langchain/langgraph/package.json") as { version: string }).version;
+
+/**
+ * The document is OpenAPI 3.0, whose schemas take JSON Schema draft 4 bounds: `exclusiveMinimum`
+ * is a boolean beside `minimum`. Route schemas use the numeric form Ajv validates; this rewrites it.
+ */
+function toOpenApi30Bounds(node: unknown): unknown {
+  if (Array.isArray(node)) node.forEach(toOpenApi30Bounds);
+  else if (node !== null && typeof node === "object") {
+    const schema = node as Record<string, unknown>;
+    for (const [exclusive, bound] of [["exclusiveMinimum", "minimum"], ["exclusiveMaximum", "maximum"]] as const) {
+      if (typeof schema[exclusive] === "number") {
+        schema[bound] = schema[exclusive];
+        schema[exclusive] = true;
+      }
+    }
+    Object.values(schema).forEach(toOpenApi30Bounds);
+  }
+  return node;
+}
 
 /** Health, capabilities and the generated OpenAPI document. */
 export function metaRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get("/ok", { schema: { hide: true } }, async () => ({ ok: true }));
+    app.get(
+      "/ok",
+      {
+        schema: {
+          querystring: Type.Object({ check_db: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])) }),
+          response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errorResponses(422) },
+        },
+      },
+      async (request) => {
+        // A read of the main database: fails (500) when it is unusable.
+        if (request.query.check_db === 1) await ctx.storage.assistants.count({});
+        return { ok: true as const };
+      },
+    );
 
     app.get("/info", async () => ({
       version: VERSION,
+      langgraph_js_version: LANGGRAPH_JS_VERSION,
       server: "hookgraph",
       mode: ctx.config.mode,
       flags: {
         assistants: true,
-        crons: false,
+        crons: true,
         langsmith: false,
         webhooks: !ctx.config.project.http.disable_webhooks,
       },
+      metadata: {},
     }));
 
-    app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    let document: unknown;
+    app.get("/openapi.json", { schema: { hide: true } }, async () => (document ??= toOpenApi30Bounds(structuredClone(app.swagger()))));
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ThreadCreate, ThreadRepository, ThreadSearch } from "../storage.js";
 import type { Json, JsonObject, Thread, ThreadStatus } from "../types.js";
 import { conflict, notFound } from "../../errors.js";
-import { containsJson, indexedScalar, parseJson, toJson } from "./json.js";
+import { containsJson, indexedScalar, jsonContainsSql, parseJson, toJson } from "./json.js";
 import { orderBy, placeholders } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
 
@@ -31,6 +31,9 @@ function fromRow(row: ThreadRow): Thread {
   };
 }
 
+/** JSON filter conditions kept in SQL (SQLite limits expression depth); the rest are checked in memory. */
+const MAX_JSON_CONDITIONS = 100;
+
 function expiresAt(ttlMinutes: number | undefined, from: Date): string | null {
   return ttlMinutes === undefined ? null : new Date(from.getTime() + ttlMinutes * 60_000).toISOString();
 }
@@ -41,6 +44,8 @@ export class SqliteThreads implements ThreadRepository {
   private readonly indexMetadataStmt;
   private readonly clearMetadataIndexStmt;
   private readonly updateMetadataStmt;
+  private readonly countMetadataStmt;
+  private readonly maxRowidStmt;
 
   constructor(private readonly db: SqliteDatabase) {
     this.getStmt = db.prepare<[string], ThreadRow>("SELECT * FROM threads WHERE thread_id = ?");
@@ -53,6 +58,10 @@ export class SqliteThreads implements ThreadRepository {
     this.updateMetadataStmt = db.prepare(
       "UPDATE threads SET metadata = @metadata, updated_at = @updated_at, expires_at = @expires_at WHERE thread_id = @thread_id",
     );
+    this.countMetadataStmt = db.prepare<[string, string, number], { n: number }>(
+      "SELECT count(*) AS n FROM (SELECT 1 FROM thread_metadata WHERE key = ? AND value = ? LIMIT ?)",
+    );
+    this.maxRowidStmt = db.prepare<[], { n: number | null }>("SELECT max(rowid) AS n FROM threads");
   }
 
   private indexMetadata(threadId: string, metadata: JsonObject): void {
@@ -135,10 +144,41 @@ export class SqliteThreads implements ThreadRepository {
     return this.db.transaction(() => this.deleteSync(threadId))();
   }
 
-  private where(query: Omit<ThreadSearch, "limit" | "offset" | "sort_by" | "sort_order">): {
+  async copy(fromThreadId: string, toThreadId: string): Promise<Thread> {
+    const now = new Date().toISOString();
+    return this.db.transaction(() => {
+      const source = this.getStmt.get(fromThreadId);
+      if (!source) throw notFound("thread", fromThreadId);
+      const row: ThreadRow = {
+        ...source,
+        thread_id: toThreadId,
+        status: source.status === "busy" ? "idle" : source.status,
+        created_at: now,
+        updated_at: now,
+        expires_at: null,
+      };
+      this.insertStmt.run(row);
+      this.indexMetadata(toThreadId, parseJson<JsonObject>(row.metadata));
+      return fromRow(row);
+    })();
+  }
+
+  /**
+   * The WHERE clause of a search or count. Top-level scalar metadata goes through the
+   * `thread_metadata` index; nested metadata and `values` are JSON conditions in SQL; only arrays
+   * inside a filter are checked again in memory (`residual`).
+   *
+   * With `window` (offset + limit of a search) one metadata condition may drive the query: when it
+   * matches few threads, they are fetched by index and sorted; when it matches many, scanning the
+   * sort order and probing each thread finds a page sooner. The cheaper of the two is chosen from
+   * the condition's match count, counted only up to where the scan becomes the better plan.
+   */
+  private where(
+    query: Omit<ThreadSearch, "limit" | "offset" | "sort_by" | "sort_order">,
+    window?: number,
+  ): {
     clause: string;
     params: unknown[];
-    /** Filters SQL cannot express with an index: applied to the rows in memory. */
     residual?: (row: ThreadRow) => boolean;
   } {
     const conditions: string[] = [];
@@ -152,19 +192,34 @@ export class SqliteThreads implements ThreadRepository {
       conditions.push("status = ?");
       params.push(query.status);
     }
+    const indexed: [string, string][] = [];
+    const nested: JsonObject = {};
     for (const [key, value] of Object.entries(query.metadata ?? {})) {
       const scalar = indexedScalar(value);
-      if (scalar === undefined) {
-        residuals.push((row) => containsJson(parseJson<JsonObject>(row.metadata)[key], value));
-      } else {
-        conditions.push("thread_id IN (SELECT thread_id FROM thread_metadata WHERE key = ? AND value = ?)");
-        params.push(key, scalar);
+      if (scalar === undefined) nested[key] = value;
+      else indexed.push([key, scalar]);
+    }
+    const driver = window !== undefined && query.ids === undefined ? this.drivingCondition(indexed, window) : undefined;
+    for (const [index, [key, scalar]] of indexed.entries()) {
+      conditions.push(
+        index === driver
+          ? "thread_id IN (SELECT thread_id FROM thread_metadata WHERE key = ? AND value = ?)"
+          : "EXISTS (SELECT 1 FROM thread_metadata m WHERE m.thread_id = threads.thread_id AND m.key = ? AND m.value = ?)",
+      );
+      params.push(key, scalar);
+    }
+    const json = (column: string, filter: Json, read: (row: ThreadRow) => Json) => {
+      const sql = jsonContainsSql(column, "$", filter);
+      // SQLite caps expression depth: a huge filter keeps only its first conditions in SQL.
+      const kept = sql.conditions.slice(0, MAX_JSON_CONDITIONS);
+      for (const condition of kept) {
+        conditions.push(condition.sql);
+        params.push(...condition.params);
       }
-    }
-    if (query.values !== undefined) {
-      const values = query.values;
-      residuals.push((row) => containsJson(parseJson(row.values), values as Json));
-    }
+      if (!sql.exact || kept.length < sql.conditions.length) residuals.push((row) => containsJson(read(row), filter));
+    };
+    if (Object.keys(nested).length > 0) json("metadata", nested, (row) => parseJson(row.metadata));
+    if (query.values !== undefined) json(`"values"`, query.values, (row) => parseJson(row.values));
     return {
       clause: conditions.length ? `WHERE ${conditions.join(" AND ")}` : "",
       params,
@@ -172,8 +227,23 @@ export class SqliteThreads implements ThreadRepository {
     };
   }
 
+  /** Index of the metadata condition to fetch by index, or undefined when scanning in sort order is cheaper. */
+  private drivingCondition(indexed: [string, string][], window: number): number | undefined {
+    if (indexed.length === 0) return undefined;
+    // Fetching n matches and sorting them costs ~n; scanning the sort order costs ~window * total / n.
+    // They break even at n = sqrt(window * total); max(rowid) bounds the total without counting.
+    const total = this.maxRowidStmt.get()!.n ?? 0;
+    const breakEven = Math.ceil(Math.sqrt(window * total)) + 1;
+    let best: { index: number; matches: number } | undefined;
+    for (const [index, [key, scalar]] of indexed.entries()) {
+      const matches = this.countMetadataStmt.get(key, scalar, breakEven)!.n;
+      if (matches < breakEven && (!best || matches < best.matches)) best = { index, matches };
+    }
+    return best?.index;
+  }
+
   async search(query: ThreadSearch): Promise<Thread[]> {
-    const { clause, params, residual } = this.where(query);
+    const { clause, params, residual } = this.where(query, query.offset + query.limit);
     const order = orderBy(query.sort_by ?? "created_at", query.sort_order ?? "desc", [
       "thread_id",
       "status",
@@ -186,8 +256,13 @@ export class SqliteThreads implements ThreadRepository {
         .all(...params, query.limit, query.offset)
         .map(fromRow);
     }
-    const rows = this.db.prepare<unknown[], ThreadRow>(`SELECT * FROM threads ${clause} ${order}`).all(...params);
-    return rows.filter(residual).slice(query.offset, query.offset + query.limit).map(fromRow);
+    const matching: ThreadRow[] = [];
+    for (const row of this.db.prepare<unknown[], ThreadRow>(`SELECT * FROM threads ${clause} ${order}`).iterate(...params)) {
+      if (!residual(row)) continue;
+      matching.push(row);
+      if (matching.length >= query.offset + query.limit) break;
+    }
+    return matching.slice(query.offset).map(fromRow);
   }
 
   async count(query: Omit<ThreadSearch, "limit" | "offset" | "sort_by" | "sort_order">): Promise<number> {
@@ -195,7 +270,9 @@ export class SqliteThreads implements ThreadRepository {
     if (!residual) {
       return this.db.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM threads ${clause}`).get(...params)!.n;
     }
-    return this.db.prepare<unknown[], ThreadRow>(`SELECT * FROM threads ${clause}`).all(...params).filter(residual).length;
+    let n = 0;
+    for (const row of this.db.prepare<unknown[], ThreadRow>(`SELECT * FROM threads ${clause}`).iterate(...params)) if (residual(row)) n += 1;
+    return n;
   }
 
   /** Synchronous state write, for use inside other transactions. */
