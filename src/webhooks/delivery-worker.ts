@@ -1,47 +1,61 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { DeliveryRepository } from "../storage/storage.js";
-import type { Delivery, DeliveryAttempt } from "../storage/types.js";
+import type { ClaimedDelivery, DeliveryRepository, FinishedAttempt } from "../storage/storage.js";
+import type { DeliveryAttempt } from "../storage/types.js";
 import { WakeTimer } from "../queue/wake-timer.js";
 import type { WebhookSettings } from "./config.js";
 import type { AttemptResult, WebhookSender } from "./sender.js";
 import { nextAttemptDelayMs } from "./retry.js";
-import { redactUrl } from "./redact.js";
+import { maskSecrets, redactUrl, requestSecrets } from "./redact.js";
 
 export interface DeliveryWorkerOptions {
   deliveries: DeliveryRepository;
   sender: Pick<WebhookSender, "send">;
-  settings: Pick<WebhookSettings, "retrySchedule" | "timeoutMs" | "maxInFlight" | "allowedFields">;
+  settings: Pick<WebhookSettings, "retrySchedule" | "timeoutMs" | "maxInFlight" | "maxConcurrencyPerOrigin" | "allowedFields" | "headers">;
   logger: FastifyBaseLogger;
+  /** How long `stop()` lets attempts in flight finish before aborting them (default 1 s). */
+  stopGraceMs?: number;
 }
 
 /**
  * Sends due deliveries from the outbox: claims them (with a lease), makes one attempt each, records
  * every attempt as a row, and schedules the next one or finishes the delivery. Wakes when a run
- * writes a delivery, when an attempt frees a slot, and at the next scheduled retry: no polling.
+ * writes a delivery, when an attempt ends, and at the next scheduled retry: no polling.
+ *
+ * - At most `maxConcurrencyPerOrigin` deliveries per receiver origin are claimed at once, so a
+ *   slow receiver holds only its own slots and never delays the others.
+ * - Attempts that ended are recorded by the next claim, in its transaction: a busy worker commits
+ *   once per batch instead of twice per delivery. Until then the delivery stays leased, so a crash
+ *   in between sends it again on restart (at-least-once).
  */
 export class DeliveryWorker {
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly busyOrigins = new Map<string, number>();
+  private readonly finished: FinishedAttempt[] = [];
   private readonly timer = new WakeTimer(() => this.wake());
+  private readonly shutdown = new AbortController();
   private pumping = false;
   private pumpAgain = false;
-  private stopped = false;
+  /** Between start() and stop(): a wake before start() would claim deliveries that start() then releases. */
+  private running = false;
 
   constructor(private readonly options: DeliveryWorkerOptions) {}
 
   /** One process owns the embedded database: leases left by a dead process are taken back at once. */
   async start(): Promise<void> {
     await this.options.deliveries.releaseAllLeases();
+    this.running = true;
     this.wake();
   }
 
   wake(): void {
-    if (this.stopped) return;
+    if (!this.running) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
     }
     this.pumping = true;
-    queueMicrotask(() => void this.pump());
+    // After the I/O phase: every attempt that ended in it is recorded by the same claim (one commit).
+    setImmediate(() => void this.pump());
   }
 
   private get leaseMs(): number {
@@ -50,19 +64,21 @@ export class DeliveryWorker {
   }
 
   private async pump(): Promise<void> {
+    const { settings, deliveries } = this.options;
     try {
       let now: Date;
       do {
         now = new Date();
         this.pumpAgain = false;
-        const free = this.options.settings.maxInFlight - this.inFlight.size;
-        if (free <= 0) break;
-        const claimed = await this.options.deliveries.claimDue(free, now, new Date(now.getTime() + this.leaseMs));
+        const free = this.running ? settings.maxInFlight - this.inFlight.size : 0;
+        if (free <= 0 && this.finished.length === 0) break;
+        const claimed = await this.claim(free, now);
         for (const delivery of claimed) this.launch(delivery);
-        if (claimed.length === free) this.pumpAgain = true;
-      } while (this.pumpAgain && !this.stopped);
-      const next = await this.options.deliveries.nextDue();
-      if (next && next > now) this.timer.at(next);
+        if (free > 0 && claimed.length === free) this.pumpAgain = true;
+      } while (this.pumpAgain);
+      // Due deliveries left behind wait for a busy origin: its next completion wakes us.
+      const next = await deliveries.nextDue(now);
+      if (next && this.running) this.timer.at(next);
     } catch (error) {
       this.options.logger.error({ err: error }, "claiming webhook deliveries failed");
     } finally {
@@ -70,23 +86,52 @@ export class DeliveryWorker {
     }
   }
 
-  private launch(delivery: Delivery): void {
+  /** Records the attempts that ended and claims up to `limit` deliveries, in one transaction. */
+  private claim(limit: number, now: Date): Promise<ClaimedDelivery[]> {
+    const finished = this.finished.splice(0);
+    // Should the transaction fail, these deliveries stay leased and are due again when the lease ends.
+    return this.options.deliveries.claimDue({
+      finished,
+      limit: Math.max(0, limit),
+      now,
+      leaseUntil: new Date(now.getTime() + this.leaseMs),
+      perOrigin: this.options.settings.maxConcurrencyPerOrigin,
+      busy: this.busyOrigins,
+    });
+  }
+
+  private launch(delivery: ClaimedDelivery): void {
+    // Only an attempt outliving its lease could be claimed twice; it is still running, so skip it.
+    if (this.inFlight.has(delivery.delivery_id)) return;
+    const { origin } = delivery;
+    this.busyOrigins.set(origin, (this.busyOrigins.get(origin) ?? 0) + 1);
     const done = this.attempt(delivery)
-      .catch((error) => this.options.logger.error({ delivery_id: delivery.delivery_id, err: error }, "webhook attempt failed to record"))
+      .catch((error) => this.options.logger.error({ delivery_id: delivery.delivery_id, err: error }, "webhook attempt failed"))
       .finally(() => {
         this.inFlight.delete(delivery.delivery_id);
+        const left = (this.busyOrigins.get(origin) ?? 1) - 1;
+        if (left > 0) this.busyOrigins.set(origin, left);
+        else this.busyOrigins.delete(origin);
         this.wake();
       });
     this.inFlight.set(delivery.delivery_id, done);
   }
 
-  private async attempt(delivery: Delivery): Promise<void> {
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const { settings, logger } = this.options;
     const startedAt = new Date();
     const payload =
-      this.options.settings.allowedFields && !this.options.settings.allowedFields.includes("webhook_sent_at")
+      settings.allowedFields && !settings.allowedFields.includes("webhook_sent_at")
         ? delivery.payload
         : { ...delivery.payload, webhook_sent_at: startedAt.toISOString() };
-    const result = await this.options.sender.send({ url: delivery.url, messageId: delivery.delivery_id, body: JSON.stringify(payload) });
+    const result = await this.options.sender.send({
+      url: delivery.url,
+      messageId: delivery.delivery_id,
+      body: JSON.stringify(payload),
+      signal: this.shutdown.signal,
+    });
+    // Cut short by a stop: not an attempt to count. The lease stays; the next start sends it at once.
+    if (this.shutdown.signal.aborted && result.outcome !== "succeeded") return;
     const trigger = delivery.manual_requested ? "manual" : "automatic";
     const attempt: DeliveryAttempt = {
       attempt: delivery.attempt_count + 1,
@@ -94,13 +139,12 @@ export class DeliveryWorker {
       started_at: startedAt.toISOString(),
       duration_ms: result.durationMs,
       status_code: result.statusCode ?? null,
-      error: describeFailure(result),
-      response_excerpt: result.responseExcerpt ?? null,
+      ...this.shown(delivery.url, describeFailure(result), result.responseExcerpt),
     };
     const automaticAttempts = delivery.automatic_attempts + (trigger === "automatic" ? 1 : 0);
     const next = this.nextState(result, automaticAttempts);
-    await this.options.deliveries.recordAttempt(delivery.delivery_id, attempt, next);
-    this.options.logger.info(
+    this.finished.push({ delivery_id: delivery.delivery_id, attempt, next });
+    logger[next.status === "failed" ? "warn" : "info"](
       {
         delivery_id: delivery.delivery_id,
         run_id: delivery.run_id,
@@ -112,14 +156,21 @@ export class DeliveryWorker {
         duration_ms: attempt.duration_ms,
         next: next.status === "pending" ? next.next_attempt_at.toISOString() : next.status,
       },
-      "webhook attempt",
+      next.status === "failed" ? "webhook delivery failed" : "webhook attempt",
     );
   }
 
-  private nextState(
-    result: AttemptResult,
-    automaticAttempts: number,
-  ): { status: "succeeded" | "failed" } | { status: "pending"; next_attempt_at: Date } {
+  /** The error and response excerpt as the delivery log keeps them: a receiver may echo the request's secrets back. */
+  private shown(url: string, error: string | null, excerpt: string | undefined): Pick<DeliveryAttempt, "error" | "response_excerpt"> {
+    if (error === null && !excerpt) return { error: null, response_excerpt: excerpt ?? null };
+    const secrets = requestSecrets(url, Object.values(this.options.settings.headers));
+    return {
+      error: error === null ? null : maskSecrets(error, secrets),
+      response_excerpt: excerpt === undefined ? null : maskSecrets(excerpt, secrets),
+    };
+  }
+
+  private nextState(result: AttemptResult, automaticAttempts: number): FinishedAttempt["next"] {
     if (result.outcome === "succeeded") return { status: "succeeded" };
     if (result.outcome === "failed") return { status: "failed" };
     const delay = nextAttemptDelayMs(automaticAttempts, this.options.settings.retrySchedule, {
@@ -128,11 +179,24 @@ export class DeliveryWorker {
     return delay === null ? { status: "failed" } : { status: "pending", next_attempt_at: new Date(Date.now() + delay) };
   }
 
-  /** Stops claiming and waits for attempts in flight (each bounded by the attempt timeout). */
+  /**
+   * Stops claiming; attempts in flight get a short grace, then are aborted and left leased (the
+   * next start sends them at once: at-least-once). Attempts that ended are recorded before it resolves.
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.running = false;
     this.timer.clear();
+    const abort = setTimeout(() => this.shutdown.abort(), this.options.stopGraceMs ?? 1000);
     await Promise.allSettled(this.inFlight.values());
+    clearTimeout(abort);
+    while (this.pumping) await new Promise((resolve) => setImmediate(resolve));
+    if (this.finished.length > 0) {
+      try {
+        await this.claim(0, new Date());
+      } catch (error) {
+        this.options.logger.error({ err: error }, "recording webhook attempts failed");
+      }
+    }
   }
 }
 

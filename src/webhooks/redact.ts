@@ -42,3 +42,44 @@ export function redactWebhookField<T extends Record<string, unknown>>(kwargs: T 
   if (kwargs == null || typeof kwargs.webhook !== "string") return kwargs;
   return { ...kwargs, webhook: redactUrl(kwargs.webhook) };
 }
+
+/** Shorter values are not secret-like, and masking them would garble ordinary text. */
+const MIN_SECRET_LENGTH = 4;
+
+function decodeQueryPart(part: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, " "));
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The secrets one webhook request carries, as a receiver might echo them back: each query
+ * value (raw and decoded) and each configured header value (whole, and word by word).
+ */
+export function requestSecrets(url: string, headerValues: readonly string[]): string[] {
+  const found = new Set<string>();
+  const add = (value: string) => {
+    if (value.length >= MIN_SECRET_LENGTH) found.add(value);
+  };
+  const query = url.split("#")[0].split("?").slice(1).join("?");
+  for (const pair of query.split("&")) {
+    const value = pair.slice(pair.indexOf("=") + 1);
+    add(value);
+    add(decodeQueryPart(value));
+  }
+  for (const value of headerValues) {
+    add(value);
+    for (const word of value.split(/\s+/)) add(word);
+  }
+  // Longest first, so a secret that contains another is masked whole.
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of each secret replaced by `***`. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let masked = text;
+  for (const secret of secrets) if (masked.includes(secret)) masked = masked.split(secret).join(MASK);
+  return masked;
+}

@@ -29,6 +29,8 @@ export interface WebhookRequest {
   messageId: string;
   /** JSON text, signed and sent byte for byte. */
   body: string;
+  /** Aborts the attempt (server stopping); it then ends as a "retry" outcome. */
+  signal?: AbortSignal;
 }
 
 export interface AttemptResult {
@@ -141,6 +143,9 @@ export class WebhookSender {
     const elapsed = () => Math.round(performance.now() - started);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.settings.timeoutMs);
+    // A listener, not AbortSignal.any(): that costs a signal and its bookkeeping per attempt.
+    const stop = () => deadline.abort();
+    req.signal?.addEventListener("abort", stop, { once: true });
     try {
       const response = await request(url, {
         dispatcher: this.agent,
@@ -170,6 +175,7 @@ export class WebhookSender {
           : {}),
       };
     } catch (error) {
+      if (req.signal?.aborted) return { outcome: "retry", error: "aborted: the server is stopping", durationMs: elapsed() };
       if (deadline.signal.aborted) {
         return { outcome: "retry", error: `timed out after ${this.settings.timeoutMs} ms`, durationMs: elapsed() };
       }
@@ -179,6 +185,7 @@ export class WebhookSender {
       return { outcome: described.outcome, error: safe, durationMs: elapsed() };
     } finally {
       clearTimeout(timer);
+      req.signal?.removeEventListener("abort", stop);
     }
   }
 

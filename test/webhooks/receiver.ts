@@ -6,6 +6,8 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Date.now() when the body had arrived. */
+  receivedAt: number;
 }
 
 export interface Receiver {
@@ -15,32 +17,52 @@ export interface Receiver {
   requests: ReceivedRequest[];
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Resolves once `count` requests have arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
 }
 
-type Handler = (req: IncomingMessage & { body: string }, res: ServerResponse) => void;
+export type Handler = (req: IncomingMessage & { body: string }, res: ServerResponse) => void;
 
-/** A real HTTP server on 127.0.0.1, port 0, recording what it receives. */
-export async function startReceiver(handler: Handler = (_req, res) => res.end("ok")): Promise<Receiver> {
+/** A real HTTP server on 127.0.0.1 (port 0 unless given), recording what it receives. */
+export async function startReceiver(handler: Handler = (_req, res) => res.end("ok"), port = 0): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
+  const waiters: Array<() => void> = [];
   let connections = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body, receivedAt: Date.now() });
       handler(Object.assign(req, { body }), res);
+      for (const wake of waiters.splice(0)) wake();
     });
   });
   server.on("connection", () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
   return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
+    port: address.port,
+    origin: `http://127.0.0.1:${address.port}`,
     requests,
     connections: () => connections,
+    waitFor: (count, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`expected ${count} webhook request(s) within ${timeoutMs} ms, got ${requests.length}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          if (requests.length >= count) {
+            clearTimeout(timer);
+            resolve(requests.slice(0, count));
+          } else {
+            waiters.push(check);
+          }
+        };
+        check();
+      }),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactUrl, redactWebhookField } from "../../src/webhooks/redact.js";
+import { maskSecrets, redactUrl, redactWebhookField, requestSecrets } from "../../src/webhooks/redact.js";
 
 describe("redactUrl", () => {
   it.each([
@@ -38,5 +38,19 @@ describe("redactWebhookField", () => {
     expect(redactWebhookField(kwargs)).toBe(kwargs);
     expect(redactWebhookField(null)).toBeNull();
     expect(redactWebhookField(undefined)).toBeUndefined();
+  });
+});
+
+describe("requestSecrets and maskSecrets", () => {
+  it("mask query values (raw and decoded) and header values (whole and word by word) in echoed text", () => {
+    const secrets = requestSecrets("https://h.example/x?token=a%2Fb%20c123&id=42&flag#frag", ["Bearer hdr-secret-1", "k3y"]);
+    const echoed = "GET /x?token=a%2Fb%20c123 token a/b c123; Authorization: Bearer hdr-secret-1; bare hdr-secret-1; id=42";
+    expect(maskSecrets(echoed, secrets)).toBe("GET /x?token=*** token ***; Authorization: ***; bare ***; id=42");
+  });
+
+  it("leaves short values alone (not secret-like) and text without secrets untouched", () => {
+    const secrets = requestSecrets("https://h.example/x?a=1&b=ok", ["on"]);
+    expect(secrets).toEqual([]);
+    expect(maskSecrets("a=1 b=ok on", secrets)).toBe("a=1 b=ok on");
   });
 });

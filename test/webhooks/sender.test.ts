@@ -197,6 +197,19 @@ describe("WebhookSender: network failures and limits", () => {
     expect(r.requests).toHaveLength(1);
   });
 
+  it("an attempt aborted through its signal (server stopping) ends at once as a retry", async () => {
+    const r = await receiver(() => {
+      /* never respond */
+    });
+    const stopping = new AbortController();
+    const pending = sender("dev").send({ ...message(`${r.origin}/`), signal: stopping.signal });
+    await r.waitFor(1);
+    stopping.abort();
+    const result = await pending;
+    expect(result).toMatchObject({ outcome: "retry", error: "aborted: the server is stopping" });
+    expect(result.durationMs).toBeLessThan(1500);
+  });
+
   it("a body that stalls after a 200 keeps the 2xx outcome and what was read", async () => {
     const r = await receiver((_req, res) => {
       res.writeHead(200, { "content-length": "100" });

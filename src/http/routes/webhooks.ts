@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { ServerContext } from "../context.js";
 import { Limit, Offset, Uuid } from "../schemas/common.js";
-import { notFound } from "../../errors.js";
+import { conflict, notFound } from "../../errors.js";
 import type { Delivery } from "../../storage/types.js";
 import type { DeliveryRecord } from "../../storage/storage.js";
 
@@ -54,7 +54,8 @@ export function webhookRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
       "/webhooks/deliveries",
       {
         schema: {
-          description: "Webhook deliveries, newest first.",
+          description: "Webhook deliveries, newest first. URLs show their query values as ***.",
+          tags: ["Webhooks"],
           querystring: Type.Object({
             run_id: Type.Optional(Uuid),
             thread_id: Type.Optional(Uuid),
@@ -73,7 +74,9 @@ export function webhookRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
 
     app.get(
       "/webhooks/deliveries/:delivery_id",
-      { schema: { description: "One delivery with every attempt.", params: DeliveryParams, response: { 200: DeliveryDetail } } },
+      {
+        schema: { description: "One delivery with every attempt.", tags: ["Webhooks"], params: DeliveryParams, response: { 200: DeliveryDetail } },
+      },
       async (request) => {
         const delivery = await ctx.storage.deliveries.get(request.params.delivery_id);
         if (!delivery) throw notFound("delivery", request.params.delivery_id);
@@ -85,12 +88,18 @@ export function webhookRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
       "/webhooks/deliveries/:delivery_id/redeliver",
       {
         schema: {
-          description: "Makes a new attempt now, with the same webhook-id. Answers 202; the attempt appears in the log.",
+          description:
+            "Makes a new attempt now (right after the current one if an attempt is in flight), with the same webhook-id. " +
+            "Answers 202; the attempt appears in the log. 409 when webhooks are disabled.",
+          tags: ["Webhooks"],
           params: DeliveryParams,
           response: { 202: DeliverySummary },
         },
       },
       async (request, reply) => {
+        if (ctx.config.project.http.disable_webhooks === true) {
+          throw conflict("webhooks are disabled (http.disable_webhooks): nothing is sent");
+        }
         if (!(await ctx.storage.deliveries.redeliver(request.params.delivery_id))) {
           throw notFound("delivery", request.params.delivery_id);
         }
