@@ -1,0 +1,136 @@
+import { RUN_STATUSES, type BrowsedRun, type FailingDelivery, type Page, type RunBrowse, type RunBrowser, type RunRepository } from "../storage.js";
+import type { DeliveryStatus, RunStatus } from "../types.js";
+import type { SqliteDatabase } from "./database.js";
+
+interface ListRow {
+  run_id: string;
+  delivery_id: string | null;
+  delivery_status: DeliveryStatus | null;
+  attempt_count: number | null;
+  last_error: string | null;
+}
+
+interface FailingRow {
+  delivery_id: string;
+  run_id: string;
+  thread_id: string | null;
+  url: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+  attempt: number;
+  started_at: string;
+  status_code: number | null;
+  error: string | null;
+}
+
+// A failed attempt always carries an error (the sender names every non-2xx); a success never does.
+const LAST_ATTEMPT_JOIN = "JOIN webhook_attempts a ON a.delivery_id = d.delivery_id AND a.attempt = d.attempt_count";
+const FAILING = "(d.status = 'failed' OR (d.status = 'pending' AND a.error IS NOT NULL))";
+
+function runFilters(query: RunBrowse): { where: string; params: string[] } {
+  const conditions: string[] = [];
+  const params: string[] = [];
+  for (const column of ["status", "assistant_id", "thread_id"] as const) {
+    const value = query[column];
+    if (value !== undefined) {
+      conditions.push(`r.${column} = ?`);
+      params.push(value);
+    }
+  }
+  return { where: conditions.length ? `WHERE ${conditions.join(" AND ")}` : "", params };
+}
+
+/**
+ * The dashboard's queries: runs across threads with filters, counts by status, and the webhook
+ * deliveries failing now. Read-only; the run records themselves come from the run repository so
+ * there is one mapping of a run row.
+ */
+export class SqliteRunBrowser implements RunBrowser {
+  private readonly failingStmt;
+  private readonly deliveryCountsStmt;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly runs: RunRepository,
+  ) {
+    this.failingStmt = db.prepare<[number], FailingRow>(
+      `SELECT d.delivery_id, d.run_id, d.thread_id, d.url, d.status, d.attempt_count, d.next_attempt_at, d.created_at,
+         d.updated_at, a.attempt, a.started_at, a.status_code, a.error
+       FROM webhook_deliveries d ${LAST_ATTEMPT_JOIN}
+       WHERE ${FAILING}
+       ORDER BY d.status = 'pending' DESC, a.started_at DESC LIMIT ?`,
+    );
+    this.deliveryCountsStmt = db.prepare<[], { status: DeliveryStatus; total: number; retrying: number }>(
+      `SELECT d.status, count(*) AS total, coalesce(sum(d.status = 'pending' AND a.error IS NOT NULL), 0) AS retrying
+       FROM webhook_deliveries d LEFT ${LAST_ATTEMPT_JOIN} GROUP BY d.status`,
+    );
+  }
+
+  async list(query: RunBrowse & Page): Promise<BrowsedRun[]> {
+    const { where, params } = runFilters(query);
+    const rows = this.db
+      .prepare<unknown[], ListRow>(
+        `SELECT r.run_id, d.delivery_id, d.status AS delivery_status, d.attempt_count, a.error AS last_error
+         FROM runs r
+         LEFT JOIN webhook_deliveries d ON d.seq = (SELECT max(x.seq) FROM webhook_deliveries x WHERE x.run_id = r.run_id)
+         LEFT ${LAST_ATTEMPT_JOIN}
+         ${where} ORDER BY r.seq DESC LIMIT ? OFFSET ?`,
+      )
+      .all(...params, query.limit, query.offset);
+    const browsed: BrowsedRun[] = [];
+    for (const row of rows) {
+      const run = await this.runs.get(row.run_id);
+      if (!run) continue; // deleted since the query
+      browsed.push({
+        ...run,
+        delivery:
+          row.delivery_id === null
+            ? null
+            : {
+                delivery_id: row.delivery_id,
+                status: row.delivery_status!,
+                attempt_count: row.attempt_count!,
+                failing: row.delivery_status === "failed" || row.last_error !== null,
+              },
+      });
+    }
+    return browsed;
+  }
+
+  async countByStatus(query: Omit<RunBrowse, "status">): Promise<Record<RunStatus, number>> {
+    const { where, params } = runFilters({ assistant_id: query.assistant_id, thread_id: query.thread_id });
+    const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
+    const rows = this.db
+      .prepare<unknown[], { status: RunStatus; total: number }>(`SELECT r.status, count(*) AS total FROM runs r ${where} GROUP BY r.status`)
+      .all(...params);
+    for (const row of rows) counts[row.status] = row.total;
+    return counts;
+  }
+
+  async failingDeliveries(limit: number): Promise<FailingDelivery[]> {
+    return this.failingStmt.all(limit).map((row) => ({
+      delivery_id: row.delivery_id,
+      run_id: row.run_id,
+      thread_id: row.thread_id,
+      url: row.url,
+      status: row.status,
+      attempt_count: row.attempt_count,
+      next_attempt_at: row.status === "pending" ? row.next_attempt_at : null,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      last_attempt: { attempt: row.attempt, started_at: row.started_at, status_code: row.status_code, error: row.error },
+    }));
+  }
+
+  async deliveryCounts(): Promise<Record<DeliveryStatus | "retrying", number>> {
+    const counts: Record<DeliveryStatus | "retrying", number> = { pending: 0, succeeded: 0, failed: 0, retrying: 0 };
+    for (const row of this.deliveryCountsStmt.all()) {
+      counts[row.status] = row.total;
+      counts.retrying += row.retrying;
+    }
+    return counts;
+  }
+}
