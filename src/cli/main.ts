@@ -19,6 +19,7 @@ interface ServerFlags {
   port: number;
   dataDir?: string;
   jobs: number;
+  workers: number;
   runTimeout: number;
   ui: boolean;
   logLevel: string;
@@ -33,6 +34,7 @@ function addServerCommand(program: Command, mode: Mode, description: string): vo
     .option("--port <port>", "port to listen on", integer("--port"), DEFAULT_OPTIONS.port)
     .option("--data-dir <dir>", "directory of the embedded database (default: .hookgraph/ beside langgraph.json)")
     .option("--jobs <n>", "runs executed at once by this process", integer("--jobs"), DEFAULT_OPTIONS.jobs)
+    .option("--workers <n>", "graph worker threads (0: execute graphs on the main thread)", integer("--workers"), DEFAULT_OPTIONS.workers)
     .option("--run-timeout <seconds>", "a run longer than this ends with status timeout", integer("--run-timeout"), DEFAULT_OPTIONS.runTimeoutSeconds)
     .option("--no-ui", "do not serve the dashboard at /ui")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", DEFAULT_OPTIONS.logLevel)
@@ -44,7 +46,9 @@ function addServerCommand(program: Command, mode: Mode, description: string): vo
         port: flags.port,
         dataDir: flags.dataDir,
         jobs: flags.jobs,
+        workers: flags.workers,
         runTimeoutSeconds: flags.runTimeout,
+        sseHeartbeatMs: DEFAULT_OPTIONS.sseHeartbeatMs,
         ui: flags.ui,
         logLevel: flags.logLevel,
       });

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { availableParallelism } from "node:os";
 import { readLangGraphJson, type LangGraphJson } from "./langgraph-json.js";
 import { ConfigError } from "./errors.js";
 
@@ -14,7 +15,11 @@ export interface ServerOptions {
   dataDir?: string;
   /** Runs executed at once by this process. */
   jobs: number;
+  /** Graph worker threads executing runs; 0 executes them on the main thread. */
+  workers: number;
   runTimeoutSeconds: number;
+  /** Interval of SSE heartbeat comments and wait keep-alives (the Python server's 5 s). */
+  sseHeartbeatMs: number;
   /** Serve the dashboard at /ui. */
   ui: boolean;
   logLevel: string;
@@ -29,7 +34,10 @@ export const DEFAULT_OPTIONS: Omit<ServerOptions, "mode" | "configPath"> = {
   host: "127.0.0.1",
   port: 2024,
   jobs: 10,
+  // The main thread serves HTTP and storage; the other cores execute graphs.
+  workers: Math.max(1, availableParallelism() - 1),
   runTimeoutSeconds: 3600,
+  sseHeartbeatMs: 5000,
   ui: true,
   logLevel: "info",
 };
@@ -41,6 +49,9 @@ function requirePositiveInteger(name: string, value: number): void {
 export function resolveConfig(options: ServerOptions, processEnv: NodeJS.ProcessEnv = process.env): Config {
   requirePositiveInteger("--jobs", options.jobs);
   requirePositiveInteger("--run-timeout", options.runTimeoutSeconds);
+  if (!Number.isInteger(options.workers) || options.workers < 0) {
+    throw new ConfigError(`--workers must be an integer of 0 or more (got ${options.workers})`);
+  }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new ConfigError(`--port must be an integer from 0 to 65535 (got ${options.port})`);
   }

@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { ServerContext } from "./context.js";
 import { installErrorHandler } from "./error-handler.js";
+import { validatorCompiler } from "./validation.js";
 import { metaRoutes } from "./routes/meta.js";
 import { threadRunRoutes } from "./routes/thread-runs.js";
 import { statelessRunRoutes } from "./routes/stateless-runs.js";
@@ -10,7 +11,9 @@ import { assistantRoutes } from "./routes/assistants.js";
 import { threadRoutes } from "./routes/threads.js";
 import { storeRoutes } from "./routes/store.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { cronRoutes } from "./routes/crons.js";
 import { VERSION } from "../version.js";
+import { dashboardRoutes } from "../ui/routes.js";
 
 export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"]): Promise<FastifyInstance> {
   const app = Fastify({
@@ -18,8 +21,8 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
     // Fastify's request logs would echo URLs, whose query may hold a token: we log route patterns instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler());
   installErrorHandler(app);
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug(
@@ -39,5 +42,7 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
   await app.register(threadRoutes(ctx));
   await app.register(storeRoutes(ctx.store));
   await app.register(webhookRoutes(ctx));
+  await app.register(cronRoutes(ctx));
+  if (ctx.config.ui) await app.register(dashboardRoutes(ctx));
   return app;
 }

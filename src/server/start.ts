@@ -18,8 +18,10 @@ import { DeliveryWorker } from "../webhooks/delivery-worker.js";
 import type { Resolver } from "../webhooks/dns-guard.js";
 import { invalid } from "../errors.js";
 import { GraphExecutor } from "./graph-executor.js";
+import { WorkerPoolExecutor } from "./worker-pool/pool-executor.js";
 import { threadStates } from "./thread-states.js";
 import { graphCatalog } from "./graph-catalog.js";
+import { CronScheduler } from "../crons/scheduler.js";
 
 export interface RunningServer {
   url: string;
@@ -60,10 +62,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const sender = new WebhookSender(webhookSettings, { resolver: options.resolver });
     releasers.push(() => sender.close());
     const deliveries = new DeliveryWorker({ deliveries: storage.deliveries, sender, settings: webhookSettings, logger });
+    const localExecutor = new GraphExecutor(registry, saver);
+    // Graphs are CPU-bound: worker threads execute them so the main thread keeps serving HTTP.
+    const executor =
+      config.workers > 0
+        ? WorkerPoolExecutor.start({ dataDir: config.dataDir, graphs: config.project.graphs }, config.workers, localExecutor, logger)
+        : localExecutor;
+    if (executor instanceof WorkerPoolExecutor) releasers.push(() => executor.close());
     const streams = new RunStreams();
     const worker = new RunWorker({
       storage,
-      executor: new GraphExecutor(registry, saver),
+      executor,
       streams,
       outbox: new WebhookOutbox(webhookSettings, () => deliveries.wake()),
       logger,
@@ -97,8 +106,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     await worker.start();
     releasers.push(() => worker.stop());
-    await deliveries.start();
-    releasers.push(() => deliveries.stop());
+    // http.disable_webhooks: nothing is ever sent, not even deliveries stored before it was set.
+    if (!webhookSettings.disabled) {
+      await deliveries.start();
+      releasers.push(() => deliveries.stop());
+    }
+    const crons = new CronScheduler({ crons: storage.crons, runService: ctx.runService, logger });
+    await crons.start();
+    releasers.push(() => crons.stop());
 
     try {
       await app.listen({ host: config.host, port: config.port });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Writable } from "node:stream";
 import { Client } from "@langchain/langgraph-sdk";
 import { resolveConfig, DEFAULT_OPTIONS, type Mode, type ServerOptions } from "../../src/config/config.js";
 import { startServer, type RunningServer } from "../../src/server/start.js";
@@ -11,6 +12,8 @@ export const FIXTURE_CONFIG = fileURLToPath(new URL("../fixtures/langgraph.json"
 export interface TestServer extends RunningServer {
   client: Client;
   dataDir: string;
+  /** Every log line the server wrote (JSON text), kept instead of printed. */
+  logs(): string[];
   /** Stops the server and removes its data directory. */
   dispose(): Promise<void>;
 }
@@ -30,6 +33,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = resolveConfig(
     {
       ...DEFAULT_OPTIONS,
+      // Graphs on the main thread: a worker thread costs seconds of start-up per server.
+      // test/server/worker-pool.test.ts covers execution on worker threads.
+      workers: 0,
       mode: "dev" as Mode,
       configPath: FIXTURE_CONFIG,
       port: 0,
@@ -39,12 +45,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     { ...process.env, ...env },
   );
-  const server = await startServer(config);
+  const lines: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  const server = await startServer(config, { logStream });
   const client = new Client({ apiUrl: server.url });
   return {
     ...server,
     client,
     dataDir,
+    logs: () => lines,
     dispose: async () => {
       await server.close();
       if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });

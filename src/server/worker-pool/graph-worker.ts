@@ -1,0 +1,46 @@
+/**
+ * A graph worker thread: loads the project's graphs with its own connections to the checkpoint and
+ * store databases, executes the runs the main thread hands it, and streams their events back.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { openCheckpointer } from "../../runtime/checkpointer.js";
+import { GraphRegistry } from "../../runtime/graph-loader.js";
+import { SqliteStore } from "../../runtime/store.js";
+import { GraphExecutor } from "../graph-executor.js";
+import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
+
+const port = parentPort!;
+const post = (message: FromWorker) => port.postMessage(message);
+const setup = workerData as WorkerSetup;
+const running = new Map<string, AbortController>();
+
+async function main(): Promise<void> {
+  const saver = openCheckpointer(setup.dataDir);
+  const storeDb = new Database(join(setup.dataDir, "hookgraph.sqlite"));
+  storeDb.pragma("busy_timeout = 5000");
+  const registry = await GraphRegistry.load(setup.graphs, { checkpointer: saver, store: new SqliteStore(storeDb) });
+  const executor = new GraphExecutor(registry, saver);
+
+  port.on("message", (message: ToWorker) => {
+    if (message.type === "abort") {
+      running.get(message.runId)?.abort();
+      return;
+    }
+    const { run } = message;
+    const controller = new AbortController();
+    running.set(run.run_id, controller);
+    const emit = (event: string, data: unknown) => post({ type: "event", runId: run.run_id, event, data });
+    executor.execute(run, emit, controller.signal).then(
+      (outcome) => post({ type: "done", runId: run.run_id, ...outcome } as FromWorker),
+      (error: unknown) => {
+        const err = error instanceof Error ? error : new Error(String(error));
+        post({ type: "failed", runId: run.run_id, name: err.name, message: err.message, aborted: controller.signal.aborted });
+      },
+    ).finally(() => running.delete(run.run_id));
+  });
+  post({ type: "ready" });
+}
+
+main().catch((error: unknown) => post({ type: "setup-failed", message: error instanceof Error ? error.message : String(error) }));

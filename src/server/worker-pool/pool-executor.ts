@@ -1,0 +1,160 @@
+import { Worker } from "node:worker_threads";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { FastifyBaseLogger } from "fastify";
+import type { ExecutionOutcome, RunExecutor } from "../../queue/executor.js";
+import type { QueuedRun } from "../../storage/types.js";
+import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
+
+interface PendingRun {
+  emit: (event: string, data: unknown) => void;
+  resolve: (outcome: ExecutionOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+/** What stays on the main thread: operations on a thread's checkpoints outside an execution. */
+type LocalOperations = Omit<RunExecutor, "execute">;
+
+interface GraphWorker {
+  worker: Worker;
+  pending: Map<string, PendingRun>;
+}
+
+/**
+ * Compiled, the worker is plain JS beside this file. Run from the TypeScript sources (tests), it
+ * is TypeScript: a worker's own `--import` flag does not apply to its entry module, so a small
+ * bootstrap registers tsx in the worker first.
+ */
+function startWorker(workerData: WorkerSetup): Worker {
+  const js = new URL("./graph-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
+  const ts = new URL("./graph-worker.ts", import.meta.url).href;
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * Executes runs on graph worker threads so that graph execution (CPU-bound) uses every core while
+ * the main thread serves HTTP and storage. A run goes to the least busy worker; a worker that dies
+ * fails its runs with an error and is replaced. Operations outside an execution (rollback, thread
+ * deletion, reading the latest state) stay on the main thread's executor.
+ */
+export class WorkerPoolExecutor implements RunExecutor {
+  /** Workers ready for runs. */
+  private readonly workers: GraphWorker[] = [];
+  /** Every live worker thread, ready or still loading, so that close() ends them all. */
+  private readonly threads = new Set<Worker>();
+  private closing = false;
+
+  private constructor(
+    private readonly setup: WorkerSetup,
+    private readonly local: LocalOperations,
+    private readonly logger: FastifyBaseLogger,
+  ) {}
+
+  /**
+   * Spawns the workers without waiting for them: a worker needs a second or more to load the
+   * graphs, and the server can accept runs meanwhile (they start when the first worker is ready).
+   */
+  static start(setup: WorkerSetup, size: number, local: LocalOperations, logger: FastifyBaseLogger): WorkerPoolExecutor {
+    const pool = new WorkerPoolExecutor(setup, local, logger);
+    const spawned = Array.from({ length: size }, () => pool.spawn());
+    pool.firstReady = Promise.any(spawned).catch((error: AggregateError) => {
+      throw new Error(`no graph worker could start: ${(error.errors[0] as Error).message}`);
+    });
+    // Failures are reported to the runs that wait for a worker; this keeps them from being unhandled.
+    pool.firstReady.catch((error) => logger.error({ err: error }, "graph workers failed to start"));
+    return pool;
+  }
+
+  private firstReady: Promise<void> = Promise.resolve();
+
+  private spawn(): Promise<void> {
+    const worker = startWorker(this.setup);
+    this.threads.add(worker);
+    const graphWorker: GraphWorker = { worker, pending: new Map() };
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      worker.on("message", (message: FromWorker) => {
+        if (message.type === "ready") {
+          ready = true;
+          this.workers.push(graphWorker);
+          resolve();
+        } else if (message.type === "setup-failed") {
+          reject(new Error(`graph worker failed to start: ${message.message}`));
+        } else {
+          this.onRunMessage(graphWorker, message);
+        }
+      });
+      worker.on("error", (error) => {
+        if (!ready) reject(error);
+        this.logger.error({ err: error }, "graph worker crashed");
+      });
+      worker.on("exit", (code) => {
+        this.threads.delete(worker);
+        const index = this.workers.indexOf(graphWorker);
+        if (index !== -1) this.workers.splice(index, 1);
+        for (const [runId, run] of graphWorker.pending) {
+          run.reject(Object.assign(new Error(`the graph worker executing run ${runId} exited (code ${code})`), { name: "WorkerExited" }));
+        }
+        graphWorker.pending.clear();
+        if (!ready) reject(new Error(`graph worker exited during start-up (code ${code})`));
+        else if (!this.closing) {
+          this.spawn().catch((error) => {
+            if (!this.closing) this.logger.error({ err: error }, "replacing a graph worker failed");
+          });
+        }
+      });
+    });
+  }
+
+  private onRunMessage(graphWorker: GraphWorker, message: Exclude<FromWorker, { type: "ready" } | { type: "setup-failed" }>): void {
+    const run = graphWorker.pending.get(message.runId);
+    if (!run) return;
+    switch (message.type) {
+      case "event":
+        run.emit(message.event, message.data);
+        return;
+      case "done":
+        graphWorker.pending.delete(message.runId);
+        run.resolve({ interrupted: message.interrupted, values: message.values, interrupts: message.interrupts });
+        return;
+      case "failed":
+        graphWorker.pending.delete(message.runId);
+        run.reject(Object.assign(new Error(message.message), { name: message.name }));
+    }
+  }
+
+  async execute(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome> {
+    if (this.workers.length === 0) await this.firstReady;
+    const target = this.workers.reduce<GraphWorker | undefined>(
+      (best, candidate) => (!best || candidate.pending.size < best.pending.size ? candidate : best),
+      undefined,
+    );
+    if (!target) return Promise.reject(new Error("no graph worker is running"));
+    return new Promise((resolve, reject) => {
+      target.pending.set(run.run_id, { emit, resolve, reject });
+      const send = (message: ToWorker) => target.worker.postMessage(message);
+      signal.addEventListener("abort", () => send({ type: "abort", runId: run.run_id }), { once: true });
+      send({ type: "execute", run });
+    });
+  }
+
+  rollback(threadId: string, runId: string): Promise<void> {
+    return this.local.rollback(threadId, runId);
+  }
+
+  deleteThread(threadId: string): Promise<void> {
+    return this.local.deleteThread(threadId);
+  }
+
+  latestState(run: QueuedRun): ReturnType<RunExecutor["latestState"]> {
+    return this.local.latestState(run);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.threads].map((worker) => worker.terminate()));
+  }
+}
