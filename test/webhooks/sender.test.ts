@@ -263,7 +263,8 @@ describe("WebhookSender: network failures and limits", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const started = performance.now();
     expect((await s.send(message(`${fast.origin}/`))).outcome).toBe("succeeded");
-    expect(performance.now() - started).toBeLessThan(150);
+    // Queued behind the slow origin it would wait for its ~320 ms of answers.
+    expect(performance.now() - started).toBeLessThan(250);
     const results = await Promise.all(slowSends);
     expect(results.every((x) => x.outcome === "succeeded")).toBe(true);
     expect(peak).toBe(2);
