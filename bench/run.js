@@ -39,6 +39,7 @@ async function main() {
   const logDir = join(RESULTS_DIR, `logs-${startedAt.replace(/[:.]/g, "-")}`);
   mkdirSync(logDir, { recursive: true });
   say(`hookgraph benchmark (${options.profileName}): ${options.servers.join(", ")}; ${formatMachine(machine)}`);
+  if (options.hookgraphArgs.length) say(`hookgraph servers get the extra flags: ${options.hookgraphArgs.join(" ")}`);
 
   let floor;
   if (options.floor) {
@@ -58,10 +59,14 @@ async function main() {
     addOverhead(results[name], floor);
   }
 
+  machine.loadAverageAtEnd = describeMachine().loadAverage;
   const report = {
     startedAt,
     profile: options.profileName,
     rounds: options.rounds,
+    figures: options.figures,
+    hookgraphArgs: options.hookgraphArgs,
+    cpuProfile: options.cpuProfile,
     elapsedSeconds: (performance.now() - started) / 1000,
     machine,
     counts: Object.fromEntries(options.servers.map((name) => [name, options.profile[name]])),

@@ -1,6 +1,6 @@
 // Runs every figure against one server: start it, measure, stop it. A failing figure is recorded
 // with its message and the next one still runs; only a server that cannot start ends early.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { makeClient } from "./client.js";
 import { deadlineIn, nowMs } from "./clock.js";
@@ -8,7 +8,7 @@ import { CONFIG_PATH } from "./paths.js";
 import { budgetSeconds } from "./options.js";
 import { startWebhookReceiver } from "./webhook-receiver.js";
 import { FIGURES } from "./figures/index.js";
-import { NotAvailableYet } from "./figures/hookgraph-only.js";
+import { NotAvailableYet } from "./figures/unavailable.js";
 
 function failAll(result, message) {
   result.error = message;
@@ -23,7 +23,30 @@ function formatSummary(outcome) {
   return `done in ${(outcome.seconds ?? 0).toFixed(1)}s (${outcome.samples})`;
 }
 
-export async function benchServer(definition, { profile, rounds, build, say, logDir }) {
+/** Extra servers a figure starts (hookgraph on a seeded data dir): own log files, same node flags. */
+function launcher(definition, { logDir, nodeArgs, serverArgs, say }) {
+  const live = new Set();
+  let serial = 0;
+  const launch = async ({ tag, configPath = CONFIG_PATH, ...rest }) => {
+    serial += 1;
+    const logFile = join(logDir, `${definition.name}-${serial}-${tag}.log`);
+    const server = await definition.start({ configPath, logFile, nodeArgs, serverArgs, ...rest });
+    const stop = server.stop;
+    server.log = logFile;
+    server.stop = async () => {
+      live.delete(server);
+      for (const file of (await stop()) ?? []) say(`    cpu profile of the ${tag} server (pid ${server.rootPid}): ${file}`);
+    };
+    live.add(server);
+    return server;
+  };
+  const stopAll = async () => {
+    for (const server of [...live]) await server.stop();
+  };
+  return { launch, stopAll };
+}
+
+export async function benchServer(definition, { profile, rounds, build, say, logDir, figures: selected, cpuProfile, hookgraphArgs }) {
   const counts = profile[definition.name];
   const result = { name: definition.name, label: definition.label, figures: {} };
   say(`\n== ${definition.label}`);
@@ -35,9 +58,15 @@ export async function benchServer(definition, { profile, rounds, build, say, log
   }
 
   const logFile = join(logDir, `${definition.name}.log`);
+  // --cpu-prof writes on a clean exit; the servers get SIGTERM first, which hookgraph handles.
+  const profileDir = join(logDir, "cpu-profiles");
+  const nodeArgs = cpuProfile && definition.name === "hookgraph" ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  if (nodeArgs.length) mkdirSync(profileDir, { recursive: true });
+  const serverArgs = definition.name === "hookgraph" ? hookgraphArgs : [];
+  const extra = launcher(definition, { logDir, nodeArgs, serverArgs, say });
   let server;
   try {
-    server = await definition.start({ configPath: CONFIG_PATH, logFile });
+    server = await definition.start({ configPath: CONFIG_PATH, logFile, nodeArgs, serverArgs });
   } catch (error) {
     say(`  cannot start: ${error.message}`);
     return failAll(result, `cannot start the server: ${error.message.split("\n")[0]} (log: ${logFile})`);
@@ -52,7 +81,7 @@ export async function benchServer(definition, { profile, rounds, build, say, log
   const serverDeadline = deadlineIn(counts.totalSeconds);
   try {
     const client = makeClient(server.url);
-    for (const figure of FIGURES) {
+    for (const figure of FIGURES.filter((f) => selected.includes(f.id))) {
       if (figure.feature && !definition.features[figure.feature]) {
         result.figures[figure.id] = { notApplicable: `${definition.name} has no such feature` };
         continue;
@@ -66,18 +95,22 @@ export async function benchServer(definition, { profile, rounds, build, say, log
       const left = serverDeadline.leftMs() / 1000;
       const ctx = {
         server,
+        launch: extra.launch,
         client,
         counts,
         rounds,
         receiver,
         deadline: deadlineIn(Math.min(budget, left)),
         hardDeadline: deadlineIn(Math.min(budget * 2, left)),
+        serverDeadline,
       };
       const started = nowMs();
       let outcome;
       try {
         outcome = { ...(await figure.run(ctx)), seconds: (nowMs() - started) / 1000 };
+        await extra.stopAll();
       } catch (error) {
+        await extra.stopAll();
         if (error instanceof NotAvailableYet) {
           outcome = { unavailable: error.message };
         } else {
@@ -90,7 +123,8 @@ export async function benchServer(definition, { profile, rounds, build, say, log
     }
   } finally {
     await receiver.close();
-    await server.stop();
+    await extra.stopAll();
+    for (const file of (await server.stop()) ?? []) say(`  cpu profile of the main server (pid ${server.rootPid}): ${file}`);
   }
   return result;
 }

@@ -21,9 +21,11 @@ export function describeMachine() {
     node: process.version,
     os: osName(),
     arch: os.arch(),
+    // Other work on the machine competes with both servers and the client; noted with the figures.
+    loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100),
   };
 }
 
 export function formatMachine(m) {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os} ${m.arch}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os} ${m.arch}; load average ${m.loadAverage.join(" ")} at start${m.loadAverageAtEnd ? `, ${m.loadAverageAtEnd.join(" ")} at the end` : ""}`;
 }

@@ -1,15 +1,24 @@
 // Command-line flags and the two profiles of fixed sample counts (default and --quick).
 import { parseArgs } from "node:util";
+import { FIGURES } from "./figures/index.js";
 
 export const SERVER_NAMES = ["hookgraph", "official"];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only hookgraph|official] [--no-floor] [--no-build] [--rounds N]
+                          [--figures ID,...] [--profile] [--hookgraph-args="ARGS"]
 
   --quick           small sample counts: the whole run takes under 2 minutes
   --only NAME       benchmark one server: hookgraph or official
   --no-floor        skip the in-process floor (no-HTTP invoke)
   --no-build        do not run \`npm run build\` when dist/ is missing or older than src/
   --rounds N        rounds per figure (default: 3); each figure is the median across rounds
+  --figures LIST    measure only these figures (comma-separated ids:
+                    ${FIGURES.map((f) => f.id).join(", ")})
+  --profile         run every hookgraph process under \`node --cpu-prof\`; the profiles go next to
+                    the server logs (summarise one with \`node bench/profile-top.js FILE\`)
+  --hookgraph-args="ARGS"
+                    extra command-line flags for every hookgraph server (split on spaces),
+                    e.g. --hookgraph-args="--workers 0" (the = is needed: the value starts with a dash)
   --help            this text`;
 
 /**
@@ -22,31 +31,39 @@ const PROFILES = {
   full: {
     floor: { plainRuns: 2000, sqliteRuns: 1000, warmup: 100 },
     hookgraph: {
-      warmup: 50, latencyRuns: 500, throughputRuns16: 2000, throughputRuns64: 4000,
-      streams: 30, streamWarmup: 3, webhooks: 100, webhookWarmup: 5, memoryRuns: 10_000,
-      budgets: { memory_after: 120, latency: 60, throughput: 90, streaming: 45, webhooks: 45 },
-      totalSeconds: 280,
+      warmup: 50, latencyRuns: 500, throughputRuns16: 1000, throughputRuns64: 2000,
+      streams: 30, streamWarmup: 3, webhooks: 100, webhookWarmup: 5, memoryRuns: 5000,
+      backlogDeliveries: 20_000, crons: 20, cronSeconds: 6, storedThreads: 100_000, storedQueries: 200,
+      budgets: {
+        memory_after: 60, latency: 40, throughput: 60, streaming: 30, webhooks: 30,
+        webhook_backlog: 50, cron_lag: 20, stored_scale: 60,
+      },
+      totalSeconds: 300,
     },
     official: {
       warmup: 5, latencyRuns: 50, throughputRuns16: 160, throughputRuns64: 320,
       streams: 10, streamWarmup: 2, webhooks: 30, webhookWarmup: 2, memoryRuns: 1000,
-      budgets: { memory_after: 120, latency: 90, throughput: 120, streaming: 45, webhooks: 90 },
-      totalSeconds: 270,
+      budgets: { memory_after: 60, latency: 90, throughput: 60, streaming: 30, webhooks: 30 },
+      totalSeconds: 230,
     },
   },
   quick: {
     floor: { plainRuns: 500, sqliteRuns: 300, warmup: 50 },
     hookgraph: {
       warmup: 20, latencyRuns: 100, throughputRuns16: 300, throughputRuns64: 600,
-      streams: 8, streamWarmup: 2, webhooks: 20, webhookWarmup: 3, memoryRuns: 2000,
-      budgets: { memory_after: 15, latency: 8, throughput: 12, streaming: 8, webhooks: 8 },
-      totalSeconds: 45,
+      streams: 8, streamWarmup: 2, webhooks: 20, webhookWarmup: 3, memoryRuns: 500,
+      backlogDeliveries: 3000, crons: 5, cronSeconds: 3, storedThreads: 10_000, storedQueries: 100,
+      budgets: {
+        memory_after: 10, latency: 6, throughput: 10, streaming: 6, webhooks: 5,
+        webhook_backlog: 8, cron_lag: 8, stored_scale: 12,
+      },
+      totalSeconds: 65,
     },
     official: {
-      warmup: 3, latencyRuns: 8, throughputRuns16: 48, throughputRuns64: 128,
+      warmup: 2, latencyRuns: 6, throughputRuns16: 48, throughputRuns64: 128,
       streams: 3, streamWarmup: 1, webhooks: 5, webhookWarmup: 1, memoryRuns: 100,
-      budgets: { memory_after: 15, latency: 20, throughput: 25, streaming: 10, webhooks: 10 },
-      totalSeconds: 60,
+      budgets: { memory_after: 10, latency: 12, throughput: 20, streaming: 8, webhooks: 8 },
+      totalSeconds: 45,
     },
   },
 };
@@ -62,6 +79,9 @@ export function parseOptions(argv) {
       "no-floor": { type: "boolean", default: false },
       "no-build": { type: "boolean", default: false },
       rounds: { type: "string", default: "3" },
+      figures: { type: "string" },
+      profile: { type: "boolean", default: false },
+      "hookgraph-args": { type: "string", default: "" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -72,6 +92,12 @@ export function parseOptions(argv) {
   }
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`--rounds must be an integer from 1 to 20\n${USAGE}`);
+  const known = FIGURES.map((f) => f.id);
+  const figures = values.figures?.split(",").map((id) => id.trim()).filter(Boolean);
+  const unknown = figures?.filter((id) => !known.includes(id)) ?? [];
+  if (figures?.length === 0 || unknown.length > 0) {
+    throw new Error(`--figures takes ids from: ${known.join(", ")} (got ${values.figures})\n${USAGE}`);
+  }
   const profileName = values.quick ? "quick" : "full";
   return {
     profileName,
@@ -80,6 +106,9 @@ export function parseOptions(argv) {
     floor: !values["no-floor"],
     build: !values["no-build"],
     rounds,
+    figures: figures ?? known,
+    cpuProfile: values.profile,
+    hookgraphArgs: values["hookgraph-args"].split(" ").filter(Boolean),
   };
 }
 

@@ -8,6 +8,7 @@ const MAX_UNCLAIMED = 10_000;
 export async function startWebhookReceiver() {
   const arrived = new Map(); // run_id -> { receivedAt, payload }
   const waiters = new Map(); // run_id -> resolve
+  const taps = new Set(); // (arrival) => true when the arrival is theirs
   let received = 0;
 
   const server = createServer((req, res) => {
@@ -31,6 +32,7 @@ export async function startWebhookReceiver() {
       const runId = payload?.run_id;
       if (typeof runId !== "string") return;
       const arrival = { receivedAt, payload };
+      for (const tap of taps) if (tap(arrival)) return;
       const waiter = waiters.get(runId);
       if (waiter) {
         waiters.delete(runId);
@@ -68,6 +70,14 @@ export async function startWebhookReceiver() {
           resolve(arrival);
         });
       });
+    },
+    /**
+     * Calls `claim(arrival)` for every webhook from now on, before any waiter; an arrival it
+     * returns true for is its own (not kept for waitFor). Returns the function that removes it.
+     */
+    tap(claim) {
+      taps.add(claim);
+      return () => taps.delete(claim);
     },
     close() {
       server.closeAllConnections?.();

@@ -5,7 +5,9 @@ import { measureLatency } from "./latency.js";
 import { measureThroughput } from "./throughput.js";
 import { measureStreaming } from "./streaming.js";
 import { measureWebhooks } from "./webhooks.js";
-import { measureCronLag, measureStoredScale, measureWebhookBacklog } from "./hookgraph-only.js";
+import { measureWebhookBacklog } from "./webhook-backlog.js";
+import { measureCronLag } from "./cron-lag.js";
+import { measureStoredScale } from "./stored-scale.js";
 
 export const FIGURES = [
   // Idle first, before any traffic; then the fixed run count that "RSS after N runs" is about.
@@ -30,14 +32,28 @@ export const FIGURES = [
     title: "(5) webhook backlog throughput",
     feature: "webhookBacklog",
     run: measureWebhookBacklog,
-    metrics: ["webhook_backlog_per_s"],
+    metrics: ["webhook_backlog_per_s", "webhook_backlog_503_first_per_s", "webhook_backlog_503_first_slowdown"],
   },
-  { id: "cron_lag", title: "(5b) cron firing lag", feature: "crons", run: measureCronLag, metrics: ["cron_lag_p50"] },
+  {
+    id: "cron_lag",
+    title: "(5b) cron firing lag",
+    feature: "crons",
+    run: measureCronLag,
+    metrics: ["cron_lag_p50", "cron_lag_p99"],
+  },
   {
     id: "stored_scale",
     title: "(6) stored-data scale",
     feature: "storedScale",
     run: measureStoredScale,
-    metrics: ["stored_scale_wait_p50"],
+    metrics: [
+      "stored_search_empty",
+      "stored_search_seeded",
+      "stored_search_meta_empty",
+      "stored_search_meta_seeded",
+      "stored_runs_list_empty",
+      "stored_runs_list_seeded",
+      "stored_bytes_per_run",
+    ],
   },
 ];

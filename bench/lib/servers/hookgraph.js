@@ -39,13 +39,40 @@ function prepare({ say, build }) {
   }
 }
 
-async function start({ configPath, logFile }) {
-  const dataDir = mkdtempSync(join(tmpdir(), "hookgraph-bench-"));
-  const args = [BIN, "dev", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--config", configPath, "--log-level", "warn", "--no-ui"];
+/** A new empty data dir for a hookgraph server; figures that seed storage fill it before start(). */
+export function makeDataDir() {
+  return mkdtempSync(join(tmpdir(), "hookgraph-bench-"));
+}
+
+/**
+ * The profiles `node --cpu-prof --cpu-prof-dir=DIR` wrote for `pid`: one per thread (the main
+ * thread, module-loader and worker threads), named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
+ */
+function profilesOf(nodeArgs, pid) {
+  const dir = nodeArgs.find((arg) => arg.startsWith("--cpu-prof-dir="))?.slice("--cpu-prof-dir=".length);
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.includes(`.${pid}.`) && file.endsWith(".cpuprofile"))
+    .map((file) => join(dir, file));
+}
+
+/**
+ * Starts `hookgraph dev` on `dataDir` (a new temp dir when omitted). The data dir is deleted on
+ * stop unless `keepDataDir` (the caller owns it). `nodeArgs` go before the script (e.g. --cpu-prof),
+ * `serverArgs` after hookgraph's own flags (--hookgraph-args);
+ * stop() resolves with the paths of the CPU profiles written (none without --cpu-prof).
+ */
+async function start({ configPath, logFile, dataDir, keepDataDir = false, nodeArgs = [], serverArgs = [] }) {
+  const dir = dataDir ?? makeDataDir();
+  const args = [
+    ...nodeArgs, BIN, "dev", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir, "--config", configPath,
+    "--log-level", "warn", "--no-ui", ...serverArgs,
+  ];
   const proc = spawnServer({ command: process.execPath, args, cwd: ROOT_DIR, env: serverEnv(), logFile });
   const cleanup = async () => {
     await proc.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keepDataDir) rmSync(dir, { recursive: true, force: true });
+    return profilesOf(nodeArgs, proc.pid);
   };
   try {
     const [, url] = await proc.waitForLine(/listening on (http:\/\/\S+)/, STARTUP_SECONDS);
@@ -53,6 +80,7 @@ async function start({ configPath, logFile }) {
     const port = Number(new URL(url).port);
     return {
       url,
+      dataDir: dir,
       rootPid: proc.pid,
       pid: listeningPid(proc.pid, port),
       startupMs: proc.elapsedMs(),
