@@ -165,4 +165,14 @@ UPDATE webhook_deliveries SET origin = url,
 CREATE INDEX webhook_deliveries_origin_due ON webhook_deliveries (origin, next_attempt_at) WHERE status = 'pending';
 `,
   },
+  {
+    id: 3,
+    name: "indexes for status search and per-thread claims",
+    // threads.search by status sorts by created_at by default: without this index every matching
+    // thread is sorted. The claim checks "oldest pending run of this thread" for each candidate.
+    sql: `
+CREATE INDEX threads_status_created ON threads (status, created_at);
+CREATE INDEX runs_thread_pending ON runs (thread_id, seq) WHERE status = 'pending';
+`,
+  },
 ];
