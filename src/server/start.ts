@@ -22,6 +22,7 @@ import { WorkerPoolExecutor } from "./worker-pool/pool-executor.js";
 import { threadStates } from "./thread-states.js";
 import { graphCatalog } from "./graph-catalog.js";
 import { CronScheduler } from "../crons/scheduler.js";
+import { startTtlSweeper } from "../threads/ttl-sweeper.js";
 
 export interface RunningServer {
   url: string;
@@ -111,6 +112,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await deliveries.start();
       releasers.push(() => deliveries.stop());
     }
+    releasers.push(startTtlSweeper(ctx, logger));
     const crons = new CronScheduler({ crons: storage.crons, runService: ctx.runService, logger });
     await crons.start();
     releasers.push(() => crons.stop());

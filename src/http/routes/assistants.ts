@@ -23,7 +23,7 @@ import { resolveAssistant } from "../../runs/create-run.js";
 import { invalid } from "../../errors.js";
 import { acceptMissingBody } from "../error-handler.js";
 import { selectFields } from "../select.js";
-import { deleteThreadEverywhere } from "./threads.js";
+import { deleteThreadEverywhere } from "../../threads/delete-thread.js";
 
 const tags = ["Assistants"];
 const AssistantParams = Type.Object({ assistant_id: Type.String({ minLength: 1, description: "An assistant id, or a graph id for its system assistant" }) });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { randomUUID } from "node:crypto";
 import type { ServerContext } from "../context.js";
+import { deleteThreadEverywhere } from "../../threads/delete-thread.js";
 import {
   CheckpointResponse,
   HistoryBody,
@@ -32,7 +33,6 @@ const StateList = Type.Array(Type.Partial(ThreadState));
 const StateResponse = { 200: Type.Partial(ThreadState), ...errorResponses(404, 422) };
 
 /** How often threads past their ttl are deleted. */
-const TTL_SWEEP_INTERVAL_MS = 60_000;
 
 type Ttl = number | { ttl: number; strategy?: "delete" } | undefined;
 const ttlMinutes = (ttl: Ttl) => (ttl === undefined ? undefined : typeof ttl === "number" ? ttl : ttl.ttl);
@@ -62,21 +62,6 @@ function interruptsOf(state: JsonObjectValue): JsonObjectValue {
   return byTask;
 }
 
-/**
- * Deletes a thread with everything hanging off it: its runs (active ones are cancelled first and
- * waited for, so none writes a checkpoint afterwards), its row and its checkpoints.
- */
-export async function deleteThreadEverywhere(ctx: ServerContext, threadId: string): Promise<boolean> {
-  for (const runId of await ctx.storage.runs.findActive({ thread_id: threadId, status: "all" })) {
-    const ended = ctx.worker.isActive(runId) ? ctx.worker.completion(runId) : undefined;
-    await ctx.worker.cancel(runId, "interrupt");
-    await ended;
-  }
-  const deleted = await ctx.storage.threads.delete(threadId);
-  await ctx.states.delete(threadId);
-  return deleted;
-}
-
 /** Threads: CRUD, search, copy, prune, state and history, and the thread-level stream. */
 export function threadRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
   const requireThread = async (threadId: string): Promise<ThreadRecord> => {
@@ -103,20 +88,8 @@ export function threadRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
     });
   };
 
-  const sweepExpired = async () => {
-    for (const threadId of await ctx.storage.threads.expired(new Date(), 100)) await deleteThreadEverywhere(ctx, threadId);
-  };
-
   return async (app) => {
     acceptMissingBody(app);
-    // Threads past their ttl are deleted when the server starts, then every interval (as the official server sweeps).
-    let sweeper: NodeJS.Timeout | undefined;
-    const sweep = () => sweepExpired().catch((error: unknown) => app.log.error({ err: error }, "deleting expired threads failed"));
-    app.addHook("onReady", async () => {
-      await sweep();
-      sweeper = setInterval(sweep, TTL_SWEEP_INTERVAL_MS).unref();
-    });
-    app.addHook("onClose", async () => clearInterval(sweeper));
 
     app.post("/threads", { schema: { tags, body: ThreadCreate, response: { 200: Thread, ...errorResponses(409, 422) } } }, async (request) => {
       const { thread_id, metadata, if_exists, ttl, supersteps } = request.body;

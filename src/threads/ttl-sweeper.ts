@@ -1,0 +1,31 @@
+import type { FastifyBaseLogger } from "fastify";
+import { deleteThreadEverywhere, type ThreadDeletionDeps } from "./delete-thread.js";
+
+const SWEEP_INTERVAL_MS = 60_000;
+const BATCH = 100;
+
+/**
+ * Deletes threads past their ttl: once at start, then every minute (as the official server
+ * sweeps). Returns the function that stops it.
+ */
+export function startTtlSweeper(deps: ThreadDeletionDeps, logger: FastifyBaseLogger): () => void {
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      let expired: string[];
+      do {
+        expired = await deps.storage.threads.expired(new Date(), BATCH);
+        for (const threadId of expired) await deleteThreadEverywhere(deps, threadId);
+      } while (expired.length === BATCH);
+    } catch (error) {
+      logger.error({ err: error }, "deleting expired threads failed");
+    } finally {
+      sweeping = false;
+    }
+  };
+  void sweep();
+  const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
+  return () => clearInterval(timer);
+}
