@@ -112,7 +112,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await deliveries.start();
       releasers.push(() => deliveries.stop());
     }
-    releasers.push(startTtlSweeper(ctx, logger));
+    releasers.push(await startTtlSweeper(ctx, logger));
     const crons = new CronScheduler({ crons: storage.crons, runService: ctx.runService, logger });
     await crons.start();
     releasers.push(() => crons.stop());

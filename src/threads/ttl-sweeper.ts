@@ -5,10 +5,10 @@ const SWEEP_INTERVAL_MS = 60_000;
 const BATCH = 100;
 
 /**
- * Deletes threads past their ttl: once at start, then every minute (as the official server
- * sweeps). Returns the function that stops it.
+ * Deletes threads past their ttl: once before the server opens, then every minute (as the
+ * official server sweeps). Resolves with the function that stops it.
  */
-export function startTtlSweeper(deps: ThreadDeletionDeps, logger: FastifyBaseLogger): () => void {
+export async function startTtlSweeper(deps: ThreadDeletionDeps, logger: FastifyBaseLogger): Promise<() => void> {
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;
@@ -25,7 +25,7 @@ export function startTtlSweeper(deps: ThreadDeletionDeps, logger: FastifyBaseLog
       sweeping = false;
     }
   };
-  void sweep();
+  await sweep();
   const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
   return () => clearInterval(timer);
 }
