@@ -33,8 +33,36 @@ export function runCheckpointMetadata(config: RunnableConfig, metadata: Checkpoi
   return { ...merged, ...metadata } as CheckpointMetadata;
 }
 
+/** Distinct SQL texts kept prepared per connection; `list()` builds a new text per limit and filter. */
+const STATEMENT_CACHE_SIZE = 64;
+
+/**
+ * Makes `db.prepare` return the statement prepared earlier for the same SQL text. SqliteSaver
+ * prepares its INSERTs (put, putWrites) and DELETEs on every call, which costs more than running
+ * them. Sharing a statement is safe here: better-sqlite3 runs each call synchronously to the end,
+ * and nothing on this connection iterates a statement or switches one to pluck/raw/expand mode.
+ */
+function cachePreparedStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }) as Database.Database["prepare"];
+}
+
 /** SqliteSaver that records the run's metadata with each checkpoint (see `runCheckpointMetadata`). */
 export class HookgraphSqliteSaver extends SqliteSaver {
+  constructor(db: Database.Database, serde?: ConstructorParameters<typeof SqliteSaver>[1]) {
+    cachePreparedStatements(db);
+    super(db, serde);
+  }
+
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata): Promise<RunnableConfig> {
     return super.put(config, checkpoint, runCheckpointMetadata(config, metadata));
   }

@@ -26,7 +26,7 @@ interface RunRow {
   updated_at: string;
 }
 
-function fromRow(row: RunRow): QueuedRun {
+function fromRow(row: Omit<RunRow, "seq">): QueuedRun {
   return {
     run_id: row.run_id,
     thread_id: row.thread_id,
@@ -119,19 +119,27 @@ export class SqliteRuns implements RunRepository {
         }
       }
       const availableAt = new Date(now.getTime() + Math.max(0, input.after_seconds ?? 0) * 1000);
-      this.insertStmt.run({
+      const createdAt = now.toISOString();
+      const row: Omit<RunRow, "seq"> = {
         run_id: input.run_id,
         thread_id: input.thread_id,
         assistant_id: input.assistant_id,
+        status: "pending",
         metadata: toJson(input.metadata),
         kwargs: toJson(input.kwargs),
         multitask_strategy: input.multitask_strategy,
         stateless: input.stateless ? 1 : 0,
         on_completion: input.on_completion,
+        attempt: 0,
         available_at: availableAt.toISOString(),
-        created_at: now.toISOString(),
-      });
-      return { run: fromRow(this.getStmt.get(input.run_id)!), preempted };
+        started_at: null,
+        ended_at: null,
+        created_at: createdAt,
+        updated_at: createdAt,
+      };
+      this.insertStmt.run(row);
+      // The row as inserted (the statement sets status and attempt itself): no need to read it back.
+      return { run: fromRow(row), preempted };
     })();
   }
 
@@ -171,7 +179,10 @@ export class SqliteRuns implements RunRepository {
         this.markRunningStmt.run({ run_id: row.run_id, now: nowIso });
         this.threads.setStateSync(row.thread_id, { status: "busy" }, now);
       }
-      return rows.map((row) => fromRow(this.getStmt.get(row.run_id)!));
+      // What markRunningStmt wrote, without reading each row back.
+      return rows.map((row) =>
+        fromRow({ ...row, status: "running", attempt: row.attempt + 1, started_at: row.started_at ?? nowIso, updated_at: nowIso }),
+      );
     })();
   }
 

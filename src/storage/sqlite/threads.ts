@@ -46,6 +46,9 @@ export class SqliteThreads implements ThreadRepository {
   private readonly updateMetadataStmt;
   private readonly countMetadataStmt;
   private readonly maxRowidStmt;
+  private readonly deleteRunsStmt;
+  private readonly deleteStmt;
+  private readonly setStateStmt;
 
   constructor(private readonly db: SqliteDatabase) {
     this.getStmt = db.prepare<[string], ThreadRow>("SELECT * FROM threads WHERE thread_id = ?");
@@ -62,6 +65,13 @@ export class SqliteThreads implements ThreadRepository {
       "SELECT count(*) AS n FROM (SELECT 1 FROM thread_metadata WHERE key = ? AND value = ? LIMIT ?)",
     );
     this.maxRowidStmt = db.prepare<[], { n: number | null }>("SELECT max(rowid) AS n FROM threads");
+    this.deleteRunsStmt = db.prepare<[string]>("DELETE FROM runs WHERE thread_id = ?");
+    this.deleteStmt = db.prepare<[string]>("DELETE FROM threads WHERE thread_id = ?");
+    // NULL keeps a column: a value written here is always JSON text (`null` included), never SQL NULL.
+    this.setStateStmt = db.prepare<[ThreadStatus | null, string | null, string | null, string, string]>(
+      `UPDATE threads SET status = coalesce(?, status), "values" = coalesce(?, "values"), interrupts = coalesce(?, interrupts),
+         updated_at = ? WHERE thread_id = ?`,
+    );
   }
 
   private indexMetadata(threadId: string, metadata: JsonObject): void {
@@ -136,8 +146,8 @@ export class SqliteThreads implements ThreadRepository {
 
   /** Synchronous delete (thread, its runs), for use inside other transactions. */
   deleteSync(threadId: string): boolean {
-    this.db.prepare("DELETE FROM runs WHERE thread_id = ?").run(threadId);
-    return this.db.prepare("DELETE FROM threads WHERE thread_id = ?").run(threadId).changes > 0;
+    this.deleteRunsStmt.run(threadId);
+    return this.deleteStmt.run(threadId).changes > 0;
   }
 
   async delete(threadId: string): Promise<boolean> {
@@ -277,17 +287,13 @@ export class SqliteThreads implements ThreadRepository {
 
   /** Synchronous state write, for use inside other transactions. */
   setStateSync(threadId: string, state: { values?: Json | null; interrupts?: JsonObject; status?: ThreadStatus }, now: Date): void {
-    const current = this.getStmt.get(threadId);
-    if (!current) return;
-    this.db
-      .prepare(`UPDATE threads SET status = ?, "values" = ?, interrupts = ?, updated_at = ? WHERE thread_id = ?`)
-      .run(
-        state.status ?? current.status,
-        state.values !== undefined ? toJson(state.values) : current.values,
-        state.interrupts !== undefined ? toJson(state.interrupts) : current.interrupts,
-        now.toISOString(),
-        threadId,
-      );
+    this.setStateStmt.run(
+      state.status ?? null,
+      state.values !== undefined ? toJson(state.values) : null,
+      state.interrupts !== undefined ? toJson(state.interrupts) : null,
+      now.toISOString(),
+      threadId,
+    );
   }
 
   async setState(threadId: string, state: { values: Json | null; interrupts: JsonObject; status?: ThreadStatus }): Promise<void> {
