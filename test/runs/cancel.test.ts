@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Client, Run } from "@langchain/langgraph-sdk";
 import type { TestServer } from "../helpers/server.js";
-import { SLOW, collect, eventually, postJson, startRunsServer } from "./support.js";
+import { collect, ended, eventually, postJson, SLOW, startRunsServer } from "./support.js";
 
 let server: TestServer;
 let client: Client;
@@ -11,8 +11,6 @@ beforeAll(async () => {
   client = server.client;
 });
 afterAll(() => server.dispose());
-
-const ended = (run: Run) => run.status !== "pending" && run.status !== "running";
 
 async function runningSlowRun(delayMs = 300): Promise<{ threadId: string; run: Run }> {
   const thread = await client.threads.create();

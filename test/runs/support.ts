@@ -17,6 +17,9 @@ export function startRunsServer(options: RunsServerOptions = {}): Promise<TestSe
   return startTestServer(serverOptions);
 }
 
+/** The run reached a final status. */
+export const ended = (run: { status: string }) => run.status !== "pending" && run.status !== "running";
+
 export interface Part {
   event: string;
   data: unknown;
