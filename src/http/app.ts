@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { ServerContext } from "./context.js";
@@ -21,6 +21,12 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
     // Fastify's request logs would echo URLs, whose query may hold a token: we log route patterns instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024 * 1024,
+    // Errors the router raises before any route: the same {detail} shape, without echoing the path.
+    frameworkErrors: (error, _request, reply) => {
+      const detail =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path parameter is longer than 100 characters" : "the request URL is not valid";
+      void (reply as FastifyReply).status(error.statusCode ?? 400).send({ detail });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandler(app);
