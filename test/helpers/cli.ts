@@ -24,7 +24,8 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hookgraph did not start in time:\n${output}`)), 20_000);
+    // Generous: start-up compiles TypeScript graphs, and a loaded CI machine can take many seconds.
+    const timer = setTimeout(() => reject(new Error(`hookgraph did not start in time:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);
