@@ -18,18 +18,6 @@ export type ApiStreamMode =
   | "tasks"
   | "checkpoints";
 
-export const API_STREAM_MODES: readonly ApiStreamMode[] = [
-  "values",
-  "updates",
-  "messages",
-  "messages-tuple",
-  "events",
-  "debug",
-  "custom",
-  "tasks",
-  "checkpoints",
-];
-
 /** `{thread_id, checkpoint_ns, checkpoint_id, checkpoint_map}` as the API shows it. */
 export interface CheckpointRef {
   thread_id: string;
