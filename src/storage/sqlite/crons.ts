@@ -2,7 +2,7 @@ import type { Cron, CronCreate, CronFilter, CronRepository, CronSearch, CronUpda
 import type { JsonObject } from "../types.js";
 import { notFound } from "../../errors.js";
 import { containsJson, parseJson, toJson } from "./json.js";
-import { orderBy } from "./sql.js";
+import { LimitedStatement, orderBy } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
 import type { SqliteThreads } from "./threads.js";
 
@@ -54,7 +54,7 @@ export class SqliteCrons implements CronRepository {
   private readonly insertStmt;
   private readonly updateStmt;
   private readonly deleteStmt;
-  private readonly dueStmt;
+  private readonly dueRows;
   private readonly claimStmt;
   private readonly nextDueStmt;
 
@@ -76,9 +76,7 @@ export class SqliteCrons implements CronRepository {
        WHERE cron_id = @cron_id`,
     );
     this.deleteStmt = db.prepare("DELETE FROM crons WHERE cron_id = ?");
-    this.dueStmt = db.prepare<[string, number], CronRow>(
-      "SELECT * FROM crons WHERE enabled = 1 AND next_run_date <= ? ORDER BY next_run_date LIMIT ?",
-    );
+    this.dueRows = new LimitedStatement<[string], CronRow>(db, "SELECT * FROM crons WHERE enabled = 1 AND next_run_date <= ? ORDER BY next_run_date");
     this.claimStmt = db.prepare(
       "UPDATE crons SET next_run_date = @next WHERE cron_id = @cron_id AND next_run_date = @seen AND enabled = 1",
     );
@@ -151,7 +149,7 @@ export class SqliteCrons implements CronRepository {
   }
 
   async due(now: Date, limit: number): Promise<Cron[]> {
-    return this.dueStmt.all(now.toISOString(), limit).map(fromRow);
+    return this.dueRows.all(limit, now.toISOString()).map(fromRow);
   }
 
   async claim(cronId: string, seen: string, next: string | null): Promise<boolean> {

@@ -2,7 +2,7 @@ import type { Page, RunCreate, RunCreated, RunFinish, RunRepository } from "../s
 import type { JsonObject, MultitaskStrategy, QueuedRun, Run, RunStatus } from "../types.js";
 import { conflict, notFound } from "../../errors.js";
 import { parseJson, toJson } from "./json.js";
-import { placeholders } from "./sql.js";
+import { LimitedStatement, placeholders } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
 import type { SqliteThreads } from "./threads.js";
 import type { SqliteDeliveries } from "./deliveries.js";
@@ -55,7 +55,7 @@ export class SqliteRuns implements RunRepository {
   private readonly getStmt;
   private readonly insertStmt;
   private readonly inflightStmt;
-  private readonly claimCandidatesStmt;
+  private readonly claimCandidates;
   private readonly markRunningStmt;
   private readonly finishStmt;
   private readonly nextDueStmt;
@@ -79,12 +79,13 @@ export class SqliteRuns implements RunRepository {
     // The earliest due pending run of each thread that has no running run: runs on one thread go one at a time, in
     // order. Ordered as the pending index is (due time, then age): ordering by seq alone (the rowid) makes SQLite
     // scan every run ever made, or sort the whole backlog on each claim.
-    this.claimCandidatesStmt = db.prepare<[string, number], RunRow>(
+    this.claimCandidates = new LimitedStatement<[string], RunRow>(
+      db,
       `SELECT r.* FROM runs r
        WHERE r.status = 'pending' AND r.available_at <= ?
          AND r.seq = (SELECT min(p.seq) FROM runs p WHERE p.thread_id = r.thread_id AND p.status = 'pending')
          AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.thread_id = r.thread_id AND x.status = 'running')
-       ORDER BY r.available_at, r.seq LIMIT ?`,
+       ORDER BY r.available_at, r.seq`,
     );
     this.nextDueStmt = db.prepare<[string], { at: string | null }>(
       "SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > ?",
@@ -174,7 +175,7 @@ export class SqliteRuns implements RunRepository {
     if (limit <= 0) return [];
     return this.db.transaction(() => {
       const nowIso = now.toISOString();
-      const rows = this.claimCandidatesStmt.all(nowIso, limit);
+      const rows = this.claimCandidates.all(limit, nowIso);
       for (const row of rows) {
         this.markRunningStmt.run({ run_id: row.run_id, now: nowIso });
         this.threads.setStateSync(row.thread_id, { status: "busy" }, now);
