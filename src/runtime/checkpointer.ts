@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { deferCheckpoints } from "../storage/sqlite/wal-checkpointer.js";
 
 /** Configurable keys that never go into checkpoint metadata (internal, or likely secrets). */
 const EXCLUDED_CONFIGURABLE = new Set(["checkpoint_id", "checkpoint_ns", "checkpoint_map"]);
@@ -92,6 +93,7 @@ export function openCheckpointer(dataDir: string, options: { busyTimeoutMs?: num
   db.pragma("journal_mode = WAL");
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
   db.pragma("synchronous = NORMAL");
+  deferCheckpoints(db);
   const saver = new HookgraphSqliteSaver(db);
   saver.ensureSetup();
   return saver;

@@ -4,9 +4,11 @@ import { ConfigError } from "../config/errors.js";
 import { buildApp } from "../http/app.js";
 import type { ServerContext } from "../http/context.js";
 import { openSqliteStorage } from "../storage/sqlite/index.js";
+import { databasePath } from "../storage/sqlite/database.js";
+import { WalCheckpointer } from "../storage/sqlite/wal-checkpointer.js";
 import { RunStreams } from "../bus/run-streams.js";
 import { RunWorker } from "../queue/run-worker.js";
-import { openCheckpointer } from "../runtime/checkpointer.js";
+import { checkpointsPath, openCheckpointer } from "../runtime/checkpointer.js";
 import { GraphRegistry } from "../runtime/graph-loader.js";
 import { SqliteStore, STORE_SCHEMA_SQL } from "../runtime/store.js";
 import { resolveWebhookSettings } from "../webhooks/config.js";
@@ -56,6 +58,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     releasers.push(() => storage.close());
     const saver = openCheckpointer(config.dataDir);
     releasers.push(() => saver.close());
+    const checkpoints = WalCheckpointer.start([databasePath(config.dataDir), checkpointsPath(config.dataDir)], (error) =>
+      logger.error({ err: error }, "the WAL checkpoint thread failed; connections checkpoint themselves"),
+    );
+    releasers.push(() => checkpoints.close());
     const store = new SqliteStore(storage.db);
     const registry = await GraphRegistry.load(config.project.graphs, { checkpointer: saver, store });
     await storage.assistants.ensureSystem(registry.ids());

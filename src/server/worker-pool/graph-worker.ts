@@ -4,8 +4,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { join } from "node:path";
 import { openCheckpointer } from "../../runtime/checkpointer.js";
+import { databasePath } from "../../storage/sqlite/database.js";
+import { deferCheckpoints } from "../../storage/sqlite/wal-checkpointer.js";
 import { GraphRegistry } from "../../runtime/graph-loader.js";
 import { SqliteStore } from "../../runtime/store.js";
 import { GraphExecutor } from "../graph-executor.js";
@@ -18,8 +19,9 @@ const running = new Map<string, AbortController>();
 
 async function main(): Promise<void> {
   const saver = openCheckpointer(setup.dataDir);
-  const storeDb = new Database(join(setup.dataDir, "hookgraph.sqlite"));
+  const storeDb = new Database(databasePath(setup.dataDir));
   storeDb.pragma("busy_timeout = 5000");
+  deferCheckpoints(storeDb);
   const registry = await GraphRegistry.load(setup.graphs, { checkpointer: saver, store: new SqliteStore(storeDb) });
   const executor = new GraphExecutor(registry, saver);
 

@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS } from "./migrations.js";
+import { deferCheckpoints } from "./wal-checkpointer.js";
 
 export type SqliteDatabase = Database.Database;
 
@@ -10,13 +11,18 @@ export type SqliteDatabase = Database.Database;
  * WAL with synchronous=NORMAL: a committed transaction survives a process crash (SIGKILL);
  * only an OS crash or power loss can drop the last few.
  */
+export function databasePath(dataDir: string): string {
+  return join(dataDir, "hookgraph.sqlite");
+}
+
 export function openDatabase(dataDir: string, extraSchema: string[] = []): SqliteDatabase {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, "hookgraph.sqlite"));
+  const db = new Database(databasePath(dataDir));
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  deferCheckpoints(db);
   migrate(db);
   for (const sql of extraSchema) db.exec(sql);
   return db;

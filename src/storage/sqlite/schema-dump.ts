@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase } from "./database.js";
+import { databasePath, openDatabase } from "./database.js";
 import { STORE_SCHEMA_SQL } from "../../runtime/store.js";
 
 /**
@@ -13,7 +13,7 @@ export function dumpSchema(): string {
   const dir = mkdtempSync(join(tmpdir(), "hookgraph-schema-"));
   try {
     openDatabase(dir, [STORE_SCHEMA_SQL]).close();
-    const db = new Database(join(dir, "hookgraph.sqlite"), { readonly: true });
+    const db = new Database(databasePath(dir), { readonly: true });
     const rows = db
       .prepare<[], { sql: string }>(
         "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, name",
