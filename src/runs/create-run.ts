@@ -77,6 +77,17 @@ export interface CreatedRun {
 }
 
 /**
+ * When the request names no durability. `checkpoint_during: false` is the older spelling of
+ * "exit". A stateless run whose thread is deleted at the end keeps no history anyone can read, so
+ * its checkpoints are written once, when the graph exits (or pauses on an interrupt), instead of
+ * after every step: about half of a short run's cost. The price: a server crash mid-run restarts
+ * such a run from its input rather than from its last step.
+ */
+function defaultDurability(body: RunBody, onCompletion: "delete" | "keep" | null): "async" | "exit" {
+  return body.checkpoint_during === false || onCompletion === "delete" ? "exit" : "async";
+}
+
+/**
  * Creates a run: resolves the assistant, checks the webhook URL, stores the pending run (applying
  * the thread's multitask strategy), cancels the runs it preempts and wakes the workers.
  * `threadId` undefined means a stateless run on a temporary thread.
@@ -97,6 +108,7 @@ export async function createRun(
   const runId = randomUUID();
   const runThreadId = threadId ?? randomUUID();
   const streamModes = Array.isArray(body.stream_mode) ? body.stream_mode : [body.stream_mode ?? "values"];
+  const onCompletion = stateless ? (body.on_completion ?? "delete") : null;
   const kwargs: JsonObject = {
     input: body.input ?? null,
     command: body.command ?? null,
@@ -113,8 +125,7 @@ export async function createRun(
     checkpoint_id: body.checkpoint_id ?? (body.checkpoint?.checkpoint_id as string | undefined) ?? null,
     checkpoint: body.checkpoint ?? null,
     checkpoint_during: body.checkpoint_during ?? false,
-    // checkpoint_during is the older spelling: false meant "checkpoint at exit only".
-    durability: body.durability ?? (body.checkpoint_during === false ? "exit" : "async"),
+    durability: body.durability ?? defaultDurability(body, onCompletion),
   };
   const { run, preempted } = await deps.storage.runs.create({
     run_id: runId,
@@ -124,7 +135,7 @@ export async function createRun(
     kwargs,
     multitask_strategy: body.multitask_strategy ?? "enqueue",
     stateless,
-    on_completion: stateless ? (body.on_completion ?? "delete") : null,
+    on_completion: onCompletion,
     create_thread: stateless || body.if_not_exists === "create",
     thread_metadata: { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id },
     after_seconds: body.after_seconds,

@@ -93,6 +93,19 @@ describe("checkpoints and durability", () => {
     expect((await count(undefined, false)).durability).toBe("exit");
     expect((await count()).durability).toBe("async");
   });
+
+  test("a stateless run whose thread is deleted checkpoints at exit by default; one that keeps it, or names durability, as asked", async () => {
+    const durabilityOf = async (options: { onCompletion?: "delete" | "keep"; durability?: "sync" | "async" | "exit" }) => {
+      const run = await client.runs.create(null, "two_step", { input: {}, ...options });
+      return kwargsOf(run).durability;
+    };
+    expect(await durabilityOf({})).toBe("exit");
+    expect(await durabilityOf({ onCompletion: "delete" })).toBe("exit");
+    expect(await durabilityOf({ onCompletion: "keep" })).toBe("async");
+    expect(await durabilityOf({ durability: "sync" })).toBe("sync");
+    // Interrupts still pause a stateless run checkpointed only at exit.
+    expect(await client.runs.wait(null, "two_step", { input: {}, interruptBefore: ["second"] })).toEqual({ count: 1, steps: ["first"] });
+  });
 });
 
 describe("request headers and the run's config", () => {
