@@ -11,6 +11,7 @@ import { GraphRegistry } from "../../runtime/graph-loader.js";
 import { SqliteStore } from "../../runtime/store.js";
 import { GraphExecutor } from "../graph-executor.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
+import { speedUpThreadGlobals } from "./thread-globals.js";
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -18,6 +19,7 @@ const setup = workerData as WorkerSetup;
 const running = new Map<string, AbortController>();
 
 async function main(): Promise<void> {
+  speedUpThreadGlobals();
   const saver = openCheckpointer(setup.dataDir);
   const storeDb = new Database(databasePath(setup.dataDir));
   storeDb.pragma("busy_timeout = 5000");
