@@ -1,6 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
 import type { HookgraphSqliteSaver } from "./checkpointer.js";
+import { transaction } from "../storage/sqlite/transaction.js";
 import type { RuntimeGraph } from "./graph-loader.js";
 import { toCommand } from "./command.js";
 import { configToCheckpoint } from "./stream-mapper.js";
@@ -175,7 +176,7 @@ const METADATA_TEXT = "CAST(metadata AS TEXT)";
  */
 export function copyThreadCheckpoints(saver: HookgraphSqliteSaver, fromThreadId: string, toThreadId: string): void {
   saver.ensureSetup();
-  saver.db.transaction(() => {
+  transaction(saver.db, () => {
     saver.db
       .prepare(
         `INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)
@@ -191,7 +192,7 @@ export function copyThreadCheckpoints(saver: HookgraphSqliteSaver, fromThreadId:
          SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value FROM writes WHERE thread_id = ?`,
       )
       .run(toThreadId, fromThreadId);
-  })();
+  });
 }
 
 export async function deleteThreadCheckpoints(saver: HookgraphSqliteSaver, threadId: string): Promise<void> {
@@ -209,7 +210,7 @@ export async function deleteThreadCheckpoints(saver: HookgraphSqliteSaver, threa
 export function rollbackRunCheckpoints(saver: HookgraphSqliteSaver, threadId: string, runId: string): number {
   saver.ensureSetup();
   const byRun = `thread_id = ? AND json_valid(${METADATA_TEXT}) AND json_extract(${METADATA_TEXT}, '$.run_id') = ?`;
-  return saver.db.transaction(() => {
+  return transaction(saver.db, () => {
     saver.db
       .prepare(
         `DELETE FROM writes WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id) IN
@@ -217,5 +218,5 @@ export function rollbackRunCheckpoints(saver: HookgraphSqliteSaver, threadId: st
       )
       .run(threadId, threadId, runId);
     return saver.db.prepare(`DELETE FROM checkpoints WHERE ${byRun}`).run(threadId, runId).changes;
-  })();
+  });
 }

@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import { transaction } from "../storage/sqlite/transaction.js";
 import {
   BaseStore,
   InvalidNamespaceError,
@@ -222,7 +223,7 @@ export class SqliteStore extends BaseStore {
   }
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
-    const results = this.db.transaction(() =>
+    const results = transaction(this.db, () =>
       operations.map((op): unknown => {
         if ("namespacePrefix" in op) return this.searchItems(op, true);
         if ("value" in op) {
@@ -233,7 +234,7 @@ export class SqliteStore extends BaseStore {
         if ("key" in op) return this.getItem((op as GetOperation).namespace, (op as GetOperation).key, true);
         return this.listNamespacesOp(op as ListNamespacesOperation);
       }),
-    )();
+    );
     return results as OperationResults<Op>;
   }
 

@@ -11,6 +11,7 @@ import {
 import type { CheckpointSelector } from "../runtime/types.js";
 import type { ThreadStates } from "../http/context.js";
 import type { JsonObject } from "../storage/types.js";
+import { transaction } from "../storage/sqlite/transaction.js";
 import { invalid } from "../errors.js";
 
 const asSelector = (value: JsonObject | undefined) => value as CheckpointSelector | undefined;
@@ -90,7 +91,7 @@ export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSave
 
     async keepLatest(threadId) {
       saver.ensureSetup();
-      saver.db.transaction(() => {
+      transaction(saver.db, () => {
         const latest = saver.db
           .prepare<[string], { checkpoint_id: string }>(
             "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1",
@@ -100,7 +101,7 @@ export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSave
         saver.db.prepare("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id <> ?").run(threadId, latest.checkpoint_id);
         saver.db.prepare("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id <> ?").run(threadId, latest.checkpoint_id);
         saver.db.prepare("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?").run(threadId);
-      })();
+      });
     },
   };
 }

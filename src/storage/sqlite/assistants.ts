@@ -6,6 +6,7 @@ import { systemAssistantId } from "../system-assistant.js";
 import { containsJson, parseJson, toJson } from "./json.js";
 import { orderBy } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
+import { transaction } from "./transaction.js";
 
 interface AssistantRow {
   assistant_id: string;
@@ -59,7 +60,7 @@ export class SqliteAssistants implements AssistantRepository {
 
   async ensureSystem(graphIds: string[]): Promise<void> {
     const now = new Date().toISOString();
-    this.db.transaction(() => {
+    transaction(this.db, () => {
       for (const graphId of graphIds) {
         const assistantId = systemAssistantId(graphId);
         if (this.getStmt.get(assistantId)) continue;
@@ -76,13 +77,13 @@ export class SqliteAssistants implements AssistantRepository {
           updated_at: now,
         });
       }
-    })();
+    });
   }
 
   async create(input: AssistantCreate): Promise<Assistant> {
     const assistantId = input.assistant_id ?? randomUUID();
     const now = new Date().toISOString();
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const existing = this.getStmt.get(assistantId);
       if (existing) {
         if (input.if_exists === "do_nothing") return fromRow(existing);
@@ -102,7 +103,7 @@ export class SqliteAssistants implements AssistantRepository {
       };
       this.insert(row);
       return fromRow(row);
-    })();
+    });
   }
 
   async get(assistantId: string): Promise<Assistant | undefined> {
@@ -112,7 +113,7 @@ export class SqliteAssistants implements AssistantRepository {
 
   async patch(assistantId: string, patch: AssistantPatch): Promise<Assistant> {
     const now = new Date().toISOString();
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const current = this.getStmt.get(assistantId);
       if (!current) throw notFound("assistant", assistantId);
       const { version: latest } = this.db
@@ -135,7 +136,7 @@ export class SqliteAssistants implements AssistantRepository {
       this.updateStmt.run(row);
       this.insertVersionStmt.run({ ...row, created_at: now });
       return fromRow(row);
-    })();
+    });
   }
 
   async delete(assistantId: string): Promise<void> {
@@ -187,7 +188,7 @@ export class SqliteAssistants implements AssistantRepository {
 
   async setLatest(assistantId: string, version: number): Promise<Assistant> {
     const now = new Date().toISOString();
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const current = this.getStmt.get(assistantId);
       if (!current) throw notFound("assistant", assistantId);
       const chosen = this.db
@@ -199,6 +200,6 @@ export class SqliteAssistants implements AssistantRepository {
       const row: AssistantRow = { ...chosen, created_at: current.created_at, updated_at: now };
       this.updateStmt.run(row);
       return fromRow(row);
-    })();
+    });
   }
 }

@@ -4,6 +4,7 @@ import { notFound } from "../../errors.js";
 import { containsJson, parseJson, toJson } from "./json.js";
 import { LimitedStatement, orderBy } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
+import { transaction } from "./transaction.js";
 import type { SqliteThreads } from "./threads.js";
 
 interface CronRow {
@@ -90,10 +91,10 @@ export class SqliteCrons implements CronRepository {
   async create(input: CronCreate): Promise<Cron> {
     const now = new Date().toISOString();
     const cron: Cron = { ...input, user_id: null, created_at: now, updated_at: now };
-    this.db.transaction(() => {
+    transaction(this.db, () => {
       if (input.thread_id !== null && !this.threads.getSync(input.thread_id)) throw notFound("thread", input.thread_id);
       this.insertStmt.run(toRow(cron));
-    })();
+    });
     this.changed();
     return cron;
   }
@@ -104,13 +105,13 @@ export class SqliteCrons implements CronRepository {
   }
 
   async update(cronId: string, update: CronUpdate): Promise<Cron> {
-    const cron = this.db.transaction(() => {
+    const cron = transaction(this.db, () => {
       const row = this.getStmt.get(cronId);
       if (!row) throw notFound("cron", cronId);
       const next: Cron = { ...fromRow(row), ...update, updated_at: new Date().toISOString() };
       this.updateStmt.run(toRow(next));
       return next;
-    })();
+    });
     this.changed();
     return cron;
   }

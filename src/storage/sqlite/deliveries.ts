@@ -3,6 +3,7 @@ import type { ClaimedDelivery, DeliveryClaim, DeliveryRecord, DeliveryRepository
 import type { DeliveryAttempt, DeliveryStatus, JsonObject } from "../types.js";
 import { parseJson, toJson } from "./json.js";
 import type { SqliteDatabase } from "./database.js";
+import { transaction } from "./transaction.js";
 
 interface DeliveryRow {
   seq: number;
@@ -149,7 +150,7 @@ export class SqliteDeliveries implements DeliveryRepository {
   async claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
     const nowMs = claim.now.getTime();
     const nowIso = claim.now.toISOString();
-    const claimed = this.db.transaction(() => {
+    const claimed = transaction(this.db, () => {
       for (const finished of claim.finished) this.record(finished, nowIso);
       if (claim.limit <= 0) return [];
       // Each origin's oldest due deliveries not in flight, up to its free slots; then the oldest due of them all.
@@ -166,7 +167,7 @@ export class SqliteDeliveries implements DeliveryRepository {
       }
       candidates.sort((a, b) => (a.next_attempt_at! < b.next_attempt_at! ? -1 : a.next_attempt_at! > b.next_attempt_at! ? 1 : 0));
       return candidates.slice(0, claim.limit);
-    })();
+    });
     const until = claim.leaseUntil.getTime();
     for (const row of claimed) this.leases.set(row.delivery_id, until);
     return claimed.map(fromRow);
@@ -187,7 +188,7 @@ export class SqliteDeliveries implements DeliveryRepository {
 
   async recordAttempt(deliveryId: string, attempt: DeliveryAttempt, next: FinishedAttempt["next"]): Promise<void> {
     const nowIso = new Date().toISOString();
-    this.db.transaction(() => this.record({ delivery_id: deliveryId, attempt, next }, nowIso))();
+    transaction(this.db, () => this.record({ delivery_id: deliveryId, attempt, next }, nowIso));
   }
 
   async nextDue(after: Date): Promise<Date | undefined> {

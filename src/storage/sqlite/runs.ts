@@ -4,6 +4,7 @@ import { conflict, notFound } from "../../errors.js";
 import { parseJson, toJson } from "./json.js";
 import { LimitedStatement, placeholders } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
+import { transaction } from "./transaction.js";
 import type { SqliteThreads } from "./threads.js";
 import type { SqliteDeliveries } from "./deliveries.js";
 
@@ -102,7 +103,7 @@ export class SqliteRuns implements RunRepository {
 
   async create(input: RunCreate): Promise<RunCreated> {
     const now = new Date();
-    return this.db.transaction((): RunCreated => {
+    return transaction(this.db, (): RunCreated => {
       if (this.threads.getSync(input.thread_id)) {
         this.threads.mergeMetadataSync(input.thread_id, input.thread_metadata, now);
       } else {
@@ -141,7 +142,7 @@ export class SqliteRuns implements RunRepository {
       this.insertStmt.run(row);
       // The row as inserted (the statement sets status and attempt itself): no need to read it back.
       return { run: fromRow(row), preempted };
-    })();
+    });
   }
 
   async get(runId: string, threadId?: string): Promise<QueuedRun | undefined> {
@@ -161,19 +162,19 @@ export class SqliteRuns implements RunRepository {
   }
 
   async delete(runId: string, threadId: string): Promise<void> {
-    this.db.transaction(() => {
+    transaction(this.db, () => {
       const row = this.getStmt.get(runId);
       if (!row || row.thread_id !== threadId) throw notFound("run", runId);
       if (row.status === "pending" || row.status === "running") {
         throw conflict(`run ${runId} is ${row.status}; cancel it before deleting it`);
       }
       this.deleteStmt.run(runId);
-    })();
+    });
   }
 
   async claim(limit: number, now: Date): Promise<QueuedRun[]> {
     if (limit <= 0) return [];
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const nowIso = now.toISOString();
       const rows = this.claimCandidates.all(limit, nowIso);
       for (const row of rows) {
@@ -184,7 +185,7 @@ export class SqliteRuns implements RunRepository {
       return rows.map((row) =>
         fromRow({ ...row, status: "running", attempt: row.attempt + 1, started_at: row.started_at ?? nowIso, updated_at: nowIso }),
       );
-    })();
+    });
   }
 
   async nextDue(after: Date): Promise<Date | undefined> {
@@ -194,7 +195,7 @@ export class SqliteRuns implements RunRepository {
 
   async finish(runId: string, finish: RunFinish): Promise<void> {
     const now = new Date();
-    this.db.transaction(() => {
+    transaction(this.db, () => {
       const row = this.getStmt.get(runId);
       if (!row) return;
       // A run ends once: a second finish must not write a second webhook delivery.
@@ -208,11 +209,11 @@ export class SqliteRuns implements RunRepository {
       } else if (finish.thread) {
         this.threads.setStateSync(row.thread_id, finish.thread, now);
       }
-    })();
+    });
   }
 
   async cancelPending(runId: string, action: "interrupt" | "rollback"): Promise<QueuedRun | undefined> {
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const row = this.getStmt.get(runId);
       if (!row || row.status !== "pending") return undefined;
       if (action === "rollback") {
@@ -221,11 +222,11 @@ export class SqliteRuns implements RunRepository {
         this.finishStmt.run({ run_id: runId, status: "interrupted", now: new Date().toISOString() });
       }
       return fromRow(row);
-    })();
+    });
   }
 
   async recoverAbandoned(maxAttempts: number): Promise<QueuedRun[]> {
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const running = this.db.prepare<[], RunRow>("SELECT * FROM runs WHERE status = 'running'").all();
       const exhausted = running.filter((row) => row.attempt >= maxAttempts);
       const retry = running.filter((row) => row.attempt < maxAttempts).map((row) => row.run_id);
@@ -235,7 +236,7 @@ export class SqliteRuns implements RunRepository {
           .run(new Date().toISOString(), ...retry);
       }
       return exhausted.map(fromRow);
-    })();
+    });
   }
 
   async findActive(query: { thread_id?: string; run_ids?: string[]; status: "pending" | "running" | "all" }): Promise<string[]> {

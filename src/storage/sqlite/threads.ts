@@ -5,6 +5,7 @@ import { conflict, notFound } from "../../errors.js";
 import { containsJson, indexedScalar, jsonContainsSql, parseJson, toJson } from "./json.js";
 import { orderBy, placeholders } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
+import { transaction } from "./transaction.js";
 
 interface ThreadRow {
   thread_id: string;
@@ -106,7 +107,7 @@ export class SqliteThreads implements ThreadRepository {
   }
 
   async create(input: ThreadCreate): Promise<Thread> {
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       if (input.thread_id !== undefined) {
         const existing = this.getStmt.get(input.thread_id);
         if (existing) {
@@ -115,7 +116,7 @@ export class SqliteThreads implements ThreadRepository {
         }
       }
       return this.insertSync(input, new Date());
-    })();
+    });
   }
 
   async get(threadId: string): Promise<Thread | undefined> {
@@ -141,7 +142,7 @@ export class SqliteThreads implements ThreadRepository {
 
   async patch(threadId: string, patch: { metadata?: JsonObject; ttl_minutes?: number }): Promise<Thread> {
     const now = new Date();
-    return this.db.transaction(() => this.mergeMetadataSync(threadId, patch.metadata ?? {}, now, patch.ttl_minutes))();
+    return transaction(this.db, () => this.mergeMetadataSync(threadId, patch.metadata ?? {}, now, patch.ttl_minutes));
   }
 
   /** Synchronous delete (thread, its runs), for use inside other transactions. */
@@ -151,12 +152,12 @@ export class SqliteThreads implements ThreadRepository {
   }
 
   async delete(threadId: string): Promise<boolean> {
-    return this.db.transaction(() => this.deleteSync(threadId))();
+    return transaction(this.db, () => this.deleteSync(threadId));
   }
 
   async copy(fromThreadId: string, toThreadId: string): Promise<Thread> {
     const now = new Date().toISOString();
-    return this.db.transaction(() => {
+    return transaction(this.db, () => {
       const source = this.getStmt.get(fromThreadId);
       if (!source) throw notFound("thread", fromThreadId);
       const row: ThreadRow = {
@@ -170,7 +171,7 @@ export class SqliteThreads implements ThreadRepository {
       this.insertStmt.run(row);
       this.indexMetadata(toThreadId, parseJson<JsonObject>(row.metadata));
       return fromRow(row);
-    })();
+    });
   }
 
   /**
