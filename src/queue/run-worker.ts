@@ -92,16 +92,19 @@ export class RunWorker {
   private async pump(): Promise<void> {
     try {
       let now: Date;
+      let full = false;
       do {
         now = new Date();
         this.pumpAgain = false;
         const free = this.options.concurrency - this.active.size;
-        if (free <= 0) break;
+        full = free <= 0;
+        if (full) break;
         const claimed = await this.options.storage.runs.claim(free, now);
         for (const run of claimed) this.launch(run);
         if (claimed.length === free) this.pumpAgain = true;
       } while (this.pumpAgain && !this.stopped);
-      const next = await this.options.storage.runs.nextDue(now);
+      // With every slot taken, the next slot to free wakes the worker: no timer needed until then.
+      const next = full ? undefined : await this.options.storage.runs.nextDue(now);
       if (next) this.timer.at(next);
     } catch (error) {
       this.options.logger.error({ err: error }, "claiming runs failed");
