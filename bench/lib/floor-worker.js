@@ -11,12 +11,12 @@ import { percentile } from "./stats.js";
 
 const [plainRuns, sqliteRuns, rounds, warmup] = process.argv.slice(2).map(Number);
 
-async function timeInvokes(count, withThread) {
+async function timeInvokes(count, withThread, durability) {
   const latencies = [];
   for (let i = 0; i < count; i += 1) {
     const value = `floor-${i}`;
     // A fresh thread per invoke, as a server's new run gets: nothing accumulates in one thread.
-    const config = withThread ? { configurable: { thread_id: randomUUID() } } : undefined;
+    const config = withThread ? { configurable: { thread_id: randomUUID() }, ...(durability ? { durability } : {}) } : undefined;
     const t0 = nowMs();
     const output = await graph.invoke({ value }, config);
     latencies.push(nowMs() - t0);
@@ -25,10 +25,10 @@ async function timeInvokes(count, withThread) {
   return latencies;
 }
 
-async function measure(count, withThread) {
-  await timeInvokes(warmup, withThread);
+async function measure(count, withThread, durability) {
+  await timeInvokes(warmup, withThread, durability);
   const p50s = [];
-  for (let r = 0; r < rounds; r += 1) p50s.push(percentile(await timeInvokes(count, withThread), 50));
+  for (let r = 0; r < rounds; r += 1) p50s.push(percentile(await timeInvokes(count, withThread, durability), 50));
   return p50s;
 }
 
@@ -38,8 +38,10 @@ try {
   const saver = SqliteSaver.fromConnString(join(dir, "checkpoints.sqlite"));
   graph.checkpointer = saver;
   const sqlite = await measure(sqliteRuns, true);
+  // Checkpoints written once, when the graph exits: how hookgraph runs a stateless run deleted on completion.
+  const sqliteExit = await measure(sqliteRuns, true, "exit");
   saver.db.close();
-  process.stdout.write(`${JSON.stringify({ plain, sqlite })}\n`);
+  process.stdout.write(`${JSON.stringify({ plain, sqlite, sqliteExit })}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -6,7 +6,10 @@ import { metric } from "./metrics.js";
 
 const TIMEOUT_MS = 180_000;
 
-/** The floor: the echo graph invoked in-process, without HTTP, with no checkpointer and with SQLite. */
+/**
+ * The floor: the echo graph invoked in-process, without HTTP, with no checkpointer and with the
+ * SQLite saver (checkpoints after every step, and only at exit).
+ */
 export async function measureFloor({ plainRuns, sqliteRuns, rounds, warmup }) {
   const args = ["--import", "tsx", join(BENCH_DIR, "lib", "floor-worker.js"), plainRuns, sqliteRuns, rounds, warmup].map(String);
   const output = await new Promise((resolve, reject) => {
@@ -21,12 +24,13 @@ export async function measureFloor({ plainRuns, sqliteRuns, rounds, warmup }) {
       else reject(new Error(`floor worker ended with ${code ?? signal}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`));
     });
   });
-  const { plain, sqlite } = JSON.parse(output.trim().split("\n").at(-1));
+  const { plain, sqlite, sqliteExit } = JSON.parse(output.trim().split("\n").at(-1));
   return {
-    samples: `${plainRuns} invokes (no checkpointer) and ${sqliteRuns} invokes (SQLite, a new thread each) × ${rounds} rounds (+${warmup} warm-up each)`,
+    samples: `${plainRuns} invokes (no checkpointer), ${sqliteRuns} invokes (SQLite, a new thread each) and ${sqliteRuns} (SQLite, durability exit) × ${rounds} rounds (+${warmup} warm-up each)`,
     metrics: [
       metric("floor_plain_p50", median(plain), { rounds: plain }),
       metric("floor_sqlite_p50", median(sqlite), { rounds: sqlite }),
+      metric("floor_sqlite_exit_p50", median(sqliteExit), { rounds: sqliteExit }),
     ],
   };
 }
