@@ -6,15 +6,16 @@ import { deferCheckpoints } from "./wal-checkpointer.js";
 
 export type SqliteDatabase = Database.Database;
 
+/** The embedded database's file in the data directory (the graph workers open it for the store). */
+export function databasePath(dataDir: string): string {
+  return join(dataDir, "hookgraph.sqlite");
+}
+
 /**
  * Opens (creating if needed) the embedded database in `dataDir` and applies pending migrations.
  * WAL with synchronous=NORMAL: a committed transaction survives a process crash (SIGKILL);
  * only an OS crash or power loss can drop the last few.
  */
-export function databasePath(dataDir: string): string {
-  return join(dataDir, "hookgraph.sqlite");
-}
-
 export function openDatabase(dataDir: string, extraSchema: string[] = []): SqliteDatabase {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(databasePath(dataDir));
