@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS } from "./migrations.js";
 import { deferCheckpoints } from "./wal-checkpointer.js";
+import { transaction } from "./transaction.js";
 
 export type SqliteDatabase = Database.Database;
 
@@ -37,9 +38,9 @@ function migrate(db: SqliteDatabase): void {
   const record = db.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)");
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.id)) continue;
-    db.transaction(() => {
+    transaction(db, () => {
       db.exec(migration.sql);
       record.run(migration.id, migration.name, new Date().toISOString());
-    })();
+    });
   }
 }
