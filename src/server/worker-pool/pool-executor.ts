@@ -64,7 +64,10 @@ export class WorkerPoolExecutor implements RunExecutor {
       throw new Error(`no graph worker could start: ${(error.errors[0] as Error).message}`);
     });
     // Failures are reported to the runs that wait for a worker; this keeps them from being unhandled.
-    pool.firstReady.catch((error) => logger.error({ err: error }, "graph workers failed to start"));
+    // Workers ended by close() while loading (the server failed to start, e.g. its port was taken) are no failure.
+    pool.firstReady.catch((error) => {
+      if (!pool.closing) logger.error({ err: error }, "graph workers failed to start");
+    });
     return pool;
   }
 
