@@ -28,13 +28,17 @@ export interface ExecutionOutcome {
 /** How a run ended, as its webhook and the `wait` endpoints report it. */
 export type RunEndStatus = "success" | "error" | "timeout" | "interrupted" | "rollback";
 
-export interface RunResult {
-  run: QueuedRun;
+/** What waiters of a run learn when it ends: all that `wait`, `join` and `cancel?wait` answer from. */
+export interface RunEnd {
   status: RunEndStatus;
-  values: Json | null;
-  error?: { error: string; message: string };
   /** What `wait`/`join` answer (see `RunOutput`); undefined: the thread's stored state. */
   output?: Json;
+}
+
+export interface RunResult extends RunEnd {
+  run: QueuedRun;
+  values: Json | null;
+  error?: { error: string; message: string };
   started_at: string;
   ended_at: string;
 }

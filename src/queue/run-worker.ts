@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from "fastify";
 import type { RunFinish, Storage } from "../storage/storage.js";
 import type { Json, JsonObject, QueuedRun, RunStatus, ThreadStatus } from "../storage/types.js";
 import type { RunStreams } from "../bus/run-streams.js";
-import type { RunEndStatus, RunExecutor, RunResult } from "./executor.js";
+import type { RunEnd, RunEndStatus, RunExecutor, RunResult } from "./executor.js";
+import { RecentEnds } from "./recent-ends.js";
 import { WakeTimer } from "./wake-timer.js";
 import { RunOutput } from "./run-output.js";
 
@@ -29,10 +30,9 @@ export interface RunWorkerOptions {
 }
 
 interface Completion {
-  promise: Promise<RunResult>;
-  resolve: (result: RunResult) => void;
+  promise: Promise<RunEnd>;
+  resolve: (end: RunEnd) => void;
   reject: (error: Error) => void;
-  settled: boolean;
 }
 
 /** Waiters of runs that had not ended when the server stopped. */
@@ -53,7 +53,9 @@ type AbortReason = { kind: "cancel"; action: CancelAction } | { kind: "timeout" 
  */
 export class RunWorker {
   private readonly active = new Map<string, ActiveRun>();
+  /** Waiters of runs that have not ended yet, by run id. */
   private readonly completions = new Map<string, Completion>();
+  private readonly recentEnds = new RecentEnds();
   private readonly cancelRequested = new Map<string, CancelAction>();
   private readonly timer = new WakeTimer(() => this.wake());
   private pumping = false;
@@ -72,11 +74,12 @@ export class RunWorker {
   }
 
   /**
-   * Resolves when the run ends in this process (kept a minute after it ended); rejects when the
-   * server stops first. Only for runs known to be pending or running, or just ended.
+   * Resolves when the run ends in this process; rejects when the server stops first. Only for runs
+   * known to be pending or running, or just ended (a run read as running may end before this call).
    */
-  completion(runId: string): Promise<RunResult> {
-    return this.entry(runId).promise;
+  completion(runId: string): Promise<RunEnd> {
+    const end = this.recentEnds.get(runId);
+    return end ? Promise.resolve(end) : this.entry(runId).promise;
   }
 
   wake(): void {
@@ -232,23 +235,24 @@ export class RunWorker {
   private entry(runId: string): Completion {
     let entry = this.completions.get(runId);
     if (!entry) {
-      let resolve!: (r: RunResult) => void;
+      let resolve!: (end: RunEnd) => void;
       let reject!: (e: Error) => void;
-      const promise = new Promise<RunResult>((res, rej) => ((resolve = res), (reject = rej)));
+      const promise = new Promise<RunEnd>((res, rej) => ((resolve = res), (reject = rej)));
       // A waiter may have gone (client left) before the shutdown rejects the promise.
       promise.catch(() => {});
-      entry = { promise, resolve, reject, settled: false };
+      entry = { promise, resolve, reject };
       this.completions.set(runId, entry);
     }
     return entry;
   }
 
   private settle(result: RunResult): void {
-    const entry = this.entry(result.run.run_id);
-    entry.settled = true;
-    entry.resolve(result);
-    // Late waiters on an ended run read storage instead.
-    setTimeout(() => this.completions.delete(result.run.run_id), 60_000).unref();
+    const runId = result.run.run_id;
+    // Only the answer is kept: the run's input and values go with the result.
+    const end: RunEnd = { status: result.status, output: result.output };
+    this.recentEnds.add(runId, end);
+    this.completions.get(runId)?.resolve(end);
+    this.completions.delete(runId);
   }
 
   /**
@@ -279,10 +283,9 @@ export class RunWorker {
     return active !== undefined;
   }
 
-  /** The result of a run that ended in this process in the last minute. */
-  recentResult(runId: string): Promise<RunResult> | undefined {
-    const entry = this.completions.get(runId);
-    return entry?.settled ? entry.promise : undefined;
+  /** How a run that ended in this process recently ended (see `RecentEnds` for how long). */
+  recentEnd(runId: string): RunEnd | undefined {
+    return this.recentEnds.get(runId);
   }
 
   isActive(runId: string): boolean {
@@ -297,8 +300,6 @@ export class RunWorker {
     await Promise.allSettled([...this.active.values()].map((run) => run.done));
     // Readers and waiters would otherwise hold their HTTP connections (and the server's close) forever.
     this.options.streams.closeAll();
-    for (const entry of this.completions.values()) {
-      if (!entry.settled) entry.reject(new ServerStoppingError("the server is stopping"));
-    }
+    for (const entry of this.completions.values()) entry.reject(new ServerStoppingError("the server is stopping"));
   }
 }

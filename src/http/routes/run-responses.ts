@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { createRun, type RunBody } from "../../runs/create-run.js";
 import { configurableHeaders, headerPatterns, type HeaderPatterns } from "../../runs/configurable-headers.js";
-import type { RunResult } from "../../queue/executor.js";
+import type { RunEnd } from "../../queue/executor.js";
 import { threadAnswer } from "../../queue/run-output.js";
 import type { StreamEvent } from "../../bus/run-streams.js";
 import type { Json, QueuedRun, Run } from "../../storage/types.js";
@@ -38,8 +38,8 @@ function runHeaders(ctx: ServerContext, request: FastifyRequest): Record<string,
 }
 
 /** `wait`/`join` answer: the run's own output, else the thread's stored state (Python's fallback). */
-export async function runAnswer(ctx: ServerContext, result: RunResult | undefined, run: QueuedRun): Promise<Json> {
-  if (result?.output !== undefined && result.output !== null) return result.output;
+export async function runAnswer(ctx: ServerContext, end: RunEnd | undefined, run: QueuedRun): Promise<Json> {
+  if (end?.output !== undefined && end.output !== null) return end.output;
   if (run.stateless && run.on_completion === "delete") return {};
   return threadAnswer(await ctx.storage.threads.get(run.thread_id));
 }
@@ -145,9 +145,9 @@ export async function respondJoinStream(
 /** `join`: waits for the run's end and answers its output (at once for an ended run). */
 export async function respondJoin(ctx: ServerContext, reply: FastifyReply, run: QueuedRun, cancelOnDisconnect: boolean): Promise<void> {
   const active = run.status === "pending" || run.status === "running";
-  const result = active ? ctx.worker.completion(run.run_id) : ctx.worker.recentResult(run.run_id);
+  const end = active ? ctx.worker.completion(run.run_id) : ctx.worker.recentEnd(run.run_id);
   const path = threadRunPath(run.thread_id, run.run_id);
-  await sendDelayedJson(reply, async () => runAnswer(ctx, await result, run), {
+  await sendDelayedJson(reply, async () => runAnswer(ctx, await end, run), {
     headers: { Location: `${path}/join`, "Content-Location": path },
     heartbeatMs: heartbeatMs(ctx),
     onClientGone: () => {

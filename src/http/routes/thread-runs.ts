@@ -90,7 +90,7 @@ export function threadRunRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
       await ctx.worker.cancel(run.run_id, request.query.action ?? "interrupt");
       if (!wait) return reply.status(202).send();
       // As the Python server: with `wait`, the answer is the run's output, like `join`'s.
-      return runAnswer(ctx, await (completion ?? ctx.worker.recentResult(run.run_id)), run);
+      return runAnswer(ctx, await (completion ?? ctx.worker.recentEnd(run.run_id)), run);
     });
   };
 }
