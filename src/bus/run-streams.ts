@@ -3,6 +3,19 @@
  * (so a client can join late or reconnect with `Last-Event-ID`), kept for a while after the run
  * ends. Event data is serialised once, at publish time.
  */
+
+/**
+ * How long ended runs' events stay joinable: up to `maxAgeMs` after the end, for at most the
+ * `maxRuns` most recent runs holding at most `maxBytes` of event data, whichever bound bites first
+ * (at hundreds of runs a second, five minutes of every run's values would pin gigabytes).
+ */
+export interface StreamRetention {
+  maxAgeMs: number;
+  maxRuns: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_STREAM_RETENTION: StreamRetention = { maxAgeMs: 5 * 60_000, maxRuns: 10_000, maxBytes: 64 * 1024 * 1024 };
 export interface StreamEvent {
   /** `<ms>-<seq>` like the Python server's stream ids: increasing, also across restarts. */
   id: string;
@@ -12,9 +25,14 @@ export interface StreamEvent {
 }
 
 interface Channel {
+  runId: string;
   threadId: string;
   events: StreamEvent[];
+  /** Size of the events' text, counted against `StreamRetention.maxBytes` once the run ends. */
+  bytes: number;
   done: boolean;
+  /** When an ended channel is dropped at the latest. */
+  expiresAt: number;
   waiters: Set<() => void>;
 }
 
@@ -37,18 +55,28 @@ function after(a: EventKey, b: EventKey): boolean {
 
 export class RunStreams {
   private readonly channels = new Map<string, Channel>();
+  private readonly threadChannels = new Map<string, Set<Channel>>();
+  /** Ended channels still kept, in the order they ended (a Map iterates in insertion order). */
+  private readonly ended = new Map<string, Channel>();
+  private endedBytes = 0;
   private readonly threadWatchers = new Map<string, Set<() => void>>();
   private readonly keys = new WeakMap<StreamEvent, EventKey>();
   private lastKey: EventKey = [0, 0];
 
-  constructor(private readonly retentionMs = 5 * 60_000) {}
+  constructor(private readonly retention: StreamRetention = DEFAULT_STREAM_RETENTION) {}
 
   /** Opens the channel of a run that was just created (or is about to run). */
   open(runId: string, threadId: string): void {
-    if (!this.channels.has(runId)) this.channels.set(runId, { threadId, events: [], done: false, waiters: new Set() });
+    if (this.channels.has(runId)) return;
+    const channel: Channel = { runId, threadId, events: [], bytes: 0, done: false, expiresAt: Infinity, waiters: new Set() };
+    this.channels.set(runId, channel);
+    let ofThread = this.threadChannels.get(threadId);
+    if (!ofThread) this.threadChannels.set(threadId, (ofThread = new Set()));
+    ofThread.add(channel);
   }
 
   has(runId: string): boolean {
+    this.evict(Date.now());
     return this.channels.has(runId);
   }
 
@@ -66,16 +94,39 @@ export class RunStreams {
     const streamEvent = { id: `${key[0]}-${key[1]}`, event, data: JSON.stringify(data ?? null) };
     this.keys.set(streamEvent, key);
     channel.events.push(streamEvent);
+    channel.bytes += streamEvent.data.length + event.length + streamEvent.id.length;
     this.notify(channel);
   }
 
-  /** Ends the run's stream; its events stay available for `retentionMs`. */
+  /** Ends the run's stream; its events stay available as `StreamRetention` allows. */
   end(runId: string): void {
     const channel = this.channels.get(runId);
     if (!channel || channel.done) return;
     channel.done = true;
     this.notify(channel);
-    setTimeout(() => this.channels.delete(runId), this.retentionMs).unref();
+    const now = Date.now();
+    channel.expiresAt = now + this.retention.maxAgeMs;
+    this.ended.set(runId, channel);
+    this.endedBytes += channel.bytes;
+    this.evict(now);
+  }
+
+  /** Drops the oldest ended channels while one is too old or there are too many; readers keep theirs. */
+  private evict(now: number): void {
+    const { maxRuns, maxBytes } = this.retention;
+    for (const channel of this.ended.values()) {
+      if (channel.expiresAt > now && this.ended.size <= maxRuns && this.endedBytes <= maxBytes) return;
+      this.ended.delete(channel.runId);
+      this.endedBytes -= channel.bytes;
+      this.forget(channel);
+    }
+  }
+
+  private forget(channel: Channel): void {
+    this.channels.delete(channel.runId);
+    const ofThread = this.threadChannels.get(channel.threadId);
+    ofThread?.delete(channel);
+    if (ofThread?.size === 0) this.threadChannels.delete(channel.threadId);
   }
 
   /**
@@ -83,11 +134,13 @@ export class RunStreams {
    * close; a run taken back after the restart opens a new channel whose ids follow the old ones.
    */
   closeAll(): void {
-    for (const [runId, channel] of this.channels) {
+    for (const channel of this.channels.values()) {
       channel.done = true;
       this.notify(channel);
-      this.channels.delete(runId);
+      this.forget(channel);
     }
+    this.ended.clear();
+    this.endedBytes = 0;
   }
 
   private notify(channel: Channel): void {
@@ -97,6 +150,7 @@ export class RunStreams {
 
   /** The run's events after `lastEventId` (all of them without it), then live ones until the run ends. */
   async *subscribe(runId: string, options: SubscribeOptions = {}): AsyncGenerator<StreamEvent> {
+    this.evict(Date.now());
     const channel = this.channels.get(runId);
     if (!channel) return;
     let index = this.startIndex(channel.events, options.lastEventId);
@@ -117,8 +171,7 @@ export class RunStreams {
     if (!watchers) this.threadWatchers.set(threadId, (watchers = new Set()));
     try {
       while (!options.signal?.aborted) {
-        const pending = [...this.channels.values()]
-          .filter((channel) => channel.threadId === threadId)
+        const pending = [...(this.threadChannels.get(threadId) ?? [])]
           .flatMap((channel) => channel.events.filter((event) => after(this.keys.get(event)!, cursor)))
           .sort((a, b) => (after(this.keys.get(a)!, this.keys.get(b)!) ? 1 : -1));
         // Events published while the reader was suspended in a yield are picked up by the next pass.
