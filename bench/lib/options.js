@@ -32,10 +32,10 @@ const PROFILES = {
     floor: { plainRuns: 2000, sqliteRuns: 1000, warmup: 100 },
     hookgraph: {
       warmup: 50, latencyRuns: 500, throughputRuns16: 1000, throughputRuns64: 2000,
-      streams: 30, streamWarmup: 3, webhooks: 100, webhookWarmup: 5, memoryRuns: 5000,
+      streams: 30, streamWarmup: 3, webhooks: 100, webhookWarmup: 5, memoryRuns: 10_000,
       backlogDeliveries: 20_000, crons: 20, cronSeconds: 6, storedThreads: 100_000, storedQueries: 200,
       budgets: {
-        memory_after: 60, latency: 40, throughput: 60, streaming: 30, webhooks: 30,
+        memory_after: 90, latency: 40, throughput: 60, streaming: 30, webhooks: 30,
         webhook_backlog: 50, cron_lag: 20, stored_scale: 60,
       },
       totalSeconds: 300,
