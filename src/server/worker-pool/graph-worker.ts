@@ -12,11 +12,13 @@ import { SqliteStore } from "../../runtime/store.js";
 import { GraphExecutor } from "../graph-executor.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
 import { speedUpThreadGlobals } from "./thread-globals.js";
+import { EventBatcher } from "./event-batcher.js";
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 const setup = workerData as WorkerSetup;
 const running = new Map<string, AbortController>();
+const events = new EventBatcher((batch) => post({ type: "events", events: batch }));
 
 async function main(): Promise<void> {
   speedUpThreadGlobals();
@@ -35,10 +37,14 @@ async function main(): Promise<void> {
     const { run } = message;
     const controller = new AbortController();
     running.set(run.run_id, controller);
-    const emit = (event: string, data: unknown) => post({ type: "event", runId: run.run_id, event, data });
+    const emit = (event: string, data: unknown) => events.add([run.run_id, event, data]);
     executor.execute(run, emit, controller.signal).then(
-      (outcome) => post({ type: "done", runId: run.run_id, ...outcome } as FromWorker),
+      (outcome) => {
+        events.flush();
+        post({ type: "done", runId: run.run_id, ...outcome } as FromWorker);
+      },
       (error: unknown) => {
+        events.flush();
         const err = error instanceof Error ? error : new Error(String(error));
         post({ type: "failed", runId: run.run_id, name: err.name, message: err.message, aborted: controller.signal.aborted });
       },

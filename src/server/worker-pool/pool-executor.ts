@@ -113,12 +113,13 @@ export class WorkerPoolExecutor implements RunExecutor {
   }
 
   private onRunMessage(graphWorker: GraphWorker, message: Exclude<FromWorker, { type: "ready" } | { type: "setup-failed" }>): void {
+    if (message.type === "events") {
+      for (const [runId, event, data] of message.events) graphWorker.pending.get(runId)?.emit(event, data);
+      return;
+    }
     const run = graphWorker.pending.get(message.runId);
     if (!run) return;
     switch (message.type) {
-      case "event":
-        run.emit(message.event, message.data);
-        return;
       case "done":
         graphWorker.pending.delete(message.runId);
         run.resolve({ interrupted: message.interrupted, values: message.values, interrupts: message.interrupts });

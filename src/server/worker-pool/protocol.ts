@@ -1,5 +1,6 @@
 import type { GraphSpec } from "../../config/langgraph-json.js";
 import type { JsonObject, QueuedRun } from "../../storage/types.js";
+import type { RunEvent } from "./event-batcher.js";
 
 /** What a graph worker thread needs to set itself up. */
 export interface WorkerSetup {
@@ -16,6 +17,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready" }
   | { type: "setup-failed"; message: string }
-  | { type: "event"; runId: string; event: string; data: unknown }
+  /** Stream events in the order they were emitted, of one or more runs (see `EventBatcher`). */
+  | { type: "events"; events: RunEvent[] }
   | { type: "done"; runId: string; interrupted: boolean; values: JsonObject | null; interrupts: JsonObject }
   | { type: "failed"; runId: string; name: string; message: string; aborted: boolean };
