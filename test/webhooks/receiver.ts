@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { spawn } from "node:child_process";
+import { connect, type AddressInfo, type Socket } from "node:net";
 
 export interface ReceivedRequest {
   method: string;
@@ -68,5 +69,43 @@ export async function startReceiver(handler: Handler = (_req, res) => res.end("o
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Never completes a TCP handshake (see `startUnansweredPort`). */
+export interface UnansweredPort {
+  port: number;
+  close(): void;
+}
+
+/**
+ * A loopback port where connecting hangs, as a host that drops packets does: a child process
+ * listens with a backlog of one and then blocks its event loop, so it never accepts; two
+ * connections fill the kernel's accept queue, after which the kernel ignores new SYNs.
+ */
+export async function startUnansweredPort(): Promise<UnansweredPort> {
+  const listener = `const server = require("node:net").createServer();
+server.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () =>
+  process.stdout.write(server.address().port + "\\n", () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)));`;
+  const child = spawn(process.execPath, ["-e", listener], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+    child.once("exit", (code) => reject(new Error(`the listener exited (code ${code})`)));
+  });
+  const fillers = await Promise.all(
+    [1, 2].map(
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const socket = connect(port, "127.0.0.1", () => resolve(socket));
+          socket.once("error", reject);
+        }),
+    ),
+  );
+  return {
+    port,
+    close() {
+      for (const socket of fillers) socket.destroy();
+      child.kill("SIGKILL");
+    },
   };
 }

@@ -7,7 +7,7 @@ import { VERSION } from "../../src/version.js";
 import { resolveWebhookSettings, type ServerMode } from "../../src/webhooks/config.js";
 import type { Resolver } from "../../src/webhooks/dns-guard.js";
 import { WebhookSender, type WebhookSenderSettings } from "../../src/webhooks/sender.js";
-import { startReceiver, type Receiver } from "./receiver.js";
+import { startReceiver, startUnansweredPort, type Receiver } from "./receiver.js";
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -218,6 +218,17 @@ describe("WebhookSender: network failures and limits", () => {
     const result = await sender("dev", {}, { overrides: { timeoutMs: 300 } }).send(message(`${r.origin}/`));
     expect(result).toMatchObject({ outcome: "succeeded", statusCode: 200, responseExcerpt: "partial" });
     expect(result.durationMs).toBeLessThan(1500);
+  });
+
+  it("a host that never answers the handshake times out after webhooks.connect_timeout_seconds and is retried", async () => {
+    const unanswered = await startUnansweredPort();
+    cleanup.push(async () => unanswered.close());
+    const result = await sender("dev", { connect_timeout_seconds: 0.3, timeout_seconds: 10 }).send(
+      message(`http://127.0.0.1:${unanswered.port}/`),
+    );
+    expect(result).toMatchObject({ outcome: "retry", error: "connect timed out (UND_ERR_CONNECT_TIMEOUT)" });
+    expect(result.durationMs).toBeGreaterThanOrEqual(250);
+    expect(result.durationMs).toBeLessThan(3_000);
   });
 
   it("connection refused is retried", async () => {
