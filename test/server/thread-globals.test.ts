@@ -33,7 +33,7 @@ describe("crypto.getRandomValues from a pool", () => {
     expect(big.some((byte) => byte !== 0)).toBe(true);
     const words = crypto.getRandomValues(new Uint32Array(8));
     expect(words.some((word) => word !== 0)).toBe(true);
-    expect(() => crypto.getRandomValues(new Float32Array(4) as unknown as Uint8Array)).toThrow(expect.objectContaining({ name: "TypeMismatchError" }));
+    expect(() => crypto.getRandomValues(new Float32Array(4) as unknown as Uint8Array<ArrayBuffer>)).toThrow(expect.objectContaining({ name: "TypeMismatchError" }));
     expect(() => crypto.getRandomValues(new Uint8Array(65_537))).toThrow(expect.objectContaining({ name: "QuotaExceededError" }));
     expect(crypto.randomUUID()).toMatch(/^[0-9a-f-]{36}$/);
   });

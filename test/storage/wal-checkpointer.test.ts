@@ -18,7 +18,7 @@ function freshDatabase(): { db: SqliteDatabase; file: string } {
   const dir = mkdtempSync(join(tmpdir(), "hookgraph-wal-"));
   dirs.push(dir);
   const db = openDatabase(dir);
-  cleanups.push(() => db.close());
+  cleanups.push(() => void db.close());
   return { db, file: databasePath(dir) };
 }
 
