@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Client, Run } from "@langchain/langgraph-sdk";
-import type { TestServer } from "../helpers/server.js";
-import { collect, ended, eventually, postJson, SLOW, startRunsServer } from "./support.js";
+import { describe, expect, test } from "vitest";
+import type { Run } from "@langchain/langgraph-sdk";
+import { collect, ended, eventually, postJson, SLOW, useRunsServer } from "./support.js";
 
-let server: TestServer;
-let client: Client;
-
-beforeAll(async () => {
-  server = await startRunsServer();
-  client = server.client;
-});
-afterAll(() => server.dispose());
+const server = useRunsServer();
 
 async function runningSlowRun(delayMs = 300): Promise<{ threadId: string; run: Run }> {
-  const thread = await client.threads.create();
-  const run = await client.runs.create(thread.thread_id, "slow", { input: {}, config: SLOW(delayMs) });
+  const thread = await server.client.threads.create();
+  const run = await server.client.runs.create(thread.thread_id, "slow", { input: {}, config: SLOW(delayMs) });
   // Running, with at least one tick checkpointed.
   await eventually(
-    () => client.threads.getHistory(thread.thread_id, { limit: 10 }),
+    () => server.client.threads.getHistory(thread.thread_id, { limit: 10 }),
     (history) => history.some((state) => (state.values as { ticks?: number }).ticks === 1),
   );
   return { threadId: thread.thread_id, run };
@@ -28,9 +20,9 @@ describe("cancel", () => {
     const { threadId, run } = await runningSlowRun();
     const response = await fetch(`${server.url}/threads/${threadId}/runs/${run.run_id}/cancel`, { method: "POST" });
     expect(response.status).toBe(202);
-    const final = await eventually(() => client.runs.get(threadId, run.run_id), ended);
+    const final = await eventually(() => server.client.runs.get(threadId, run.run_id), ended);
     expect(final.status).toBe("interrupted");
-    const thread = await client.threads.get(threadId);
+    const thread = await server.client.threads.get(threadId);
     expect(thread.status).toBe("idle");
     const ticks = (thread.values as { ticks: number }).ticks;
     expect(ticks).toBeGreaterThanOrEqual(1);
@@ -39,78 +31,78 @@ describe("cancel", () => {
 
   test("wait: the SDK's cancel(…, true) returns once the run ended, with its output", async () => {
     const { threadId, run } = await runningSlowRun();
-    const output = (await client.runs.cancel(threadId, run.run_id, true)) as unknown as { ticks: number };
-    expect((await client.runs.get(threadId, run.run_id)).status).toBe("interrupted");
+    const output = (await server.client.runs.cancel(threadId, run.run_id, true)) as unknown as { ticks: number };
+    expect((await server.client.runs.get(threadId, run.run_id)).status).toBe("interrupted");
     expect(output.ticks).toBeGreaterThanOrEqual(1);
     expect(output.ticks).toBeLessThan(5);
   });
 
   test("rollback: the run and its checkpoints are deleted; the thread is as before it", async () => {
     const { threadId, run } = await runningSlowRun();
-    await client.runs.cancel(threadId, run.run_id, true, "rollback");
-    await expect(client.runs.get(threadId, run.run_id)).rejects.toMatchObject({ status: 404 });
-    expect(await client.threads.getHistory(threadId)).toEqual([]);
-    const thread = await client.threads.get(threadId);
+    await server.client.runs.cancel(threadId, run.run_id, true, "rollback");
+    await expect(server.client.runs.get(threadId, run.run_id)).rejects.toMatchObject({ status: 404 });
+    expect(await server.client.threads.getHistory(threadId)).toEqual([]);
+    const thread = await server.client.threads.get(threadId);
     expect(thread.status).toBe("idle");
     expect(thread.values ?? {}).toEqual({});
   });
 
   test("a pending run is cancelled without running; its waiting stream ends", async () => {
     const { threadId, run: first } = await runningSlowRun(150);
-    const queued = await client.runs.create(threadId, "two_step", { input: {} });
-    const joined = collect(client.runs.joinStream(threadId, queued.run_id));
-    await client.runs.cancel(threadId, queued.run_id);
+    const queued = await server.client.runs.create(threadId, "two_step", { input: {} });
+    const joined = collect(server.client.runs.joinStream(threadId, queued.run_id));
+    await server.client.runs.cancel(threadId, queued.run_id);
     expect(await joined).toEqual([]);
-    expect((await client.runs.get(threadId, queued.run_id)).status).toBe("interrupted");
-    await client.runs.join(threadId, first.run_id);
-    expect((await client.runs.get(threadId, queued.run_id)).status).toBe("interrupted");
-    const history = await client.threads.getHistory(threadId, { limit: 100 });
+    expect((await server.client.runs.get(threadId, queued.run_id)).status).toBe("interrupted");
+    await server.client.runs.join(threadId, first.run_id);
+    expect((await server.client.runs.get(threadId, queued.run_id)).status).toBe("interrupted");
+    const history = await server.client.threads.getHistory(threadId, { limit: 100 });
     expect(history.some((state) => state.metadata?.run_id === queued.run_id)).toBe(false);
   });
 
   test("cancelling an ended run changes nothing; an unknown run is 404", async () => {
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "two_step", { input: {} });
-    await client.runs.join(thread.thread_id, run.run_id);
-    await client.runs.cancel(thread.thread_id, run.run_id);
-    expect((await client.runs.get(thread.thread_id, run.run_id)).status).toBe("success");
-    await expect(client.runs.cancel(thread.thread_id, crypto.randomUUID())).rejects.toMatchObject({ status: 404 });
+    const thread = await server.client.threads.create();
+    const run = await server.client.runs.create(thread.thread_id, "two_step", { input: {} });
+    await server.client.runs.join(thread.thread_id, run.run_id);
+    await server.client.runs.cancel(thread.thread_id, run.run_id);
+    expect((await server.client.runs.get(thread.thread_id, run.run_id)).status).toBe("success");
+    await expect(server.client.runs.cancel(thread.thread_id, crypto.randomUUID())).rejects.toMatchObject({ status: 404 });
   });
 });
 
 describe("cancelMany (/runs/cancel)", () => {
   test("by thread and run ids: 204, the runs end interrupted", async () => {
     const { threadId, run } = await runningSlowRun();
-    const queued = await client.runs.create(threadId, "slow", { input: {} });
-    await client.runs.cancelMany({ threadId, runIds: [run.run_id, queued.run_id] });
+    const queued = await server.client.runs.create(threadId, "slow", { input: {} });
+    await server.client.runs.cancelMany({ threadId, runIds: [run.run_id, queued.run_id] });
     for (const id of [run.run_id, queued.run_id]) {
-      expect((await eventually(() => client.runs.get(threadId, id), ended)).status).toBe("interrupted");
+      expect((await eventually(() => server.client.runs.get(threadId, id), ended)).status).toBe("interrupted");
     }
   });
 
   test("by status: pending runs of every thread, running ones untouched", async () => {
     const { threadId, run } = await runningSlowRun(100);
-    const queued = await client.runs.create(threadId, "slow", { input: {} });
-    const other = await client.threads.create();
-    const delayed = await client.runs.create(other.thread_id, "two_step", { input: {}, afterSeconds: 60 });
+    const queued = await server.client.runs.create(threadId, "slow", { input: {} });
+    const other = await server.client.threads.create();
+    const delayed = await server.client.runs.create(other.thread_id, "two_step", { input: {}, afterSeconds: 60 });
     const response = await postJson(`${server.url}/runs/cancel`, { status: "pending" });
     expect(response.status).toBe(204);
-    expect((await client.runs.get(threadId, queued.run_id)).status).toBe("interrupted");
-    expect((await client.runs.get(other.thread_id, delayed.run_id)).status).toBe("interrupted");
-    expect((await client.runs.join(threadId, run.run_id)) as { ticks: number }).toEqual({ ticks: 5 });
+    expect((await server.client.runs.get(threadId, queued.run_id)).status).toBe("interrupted");
+    expect((await server.client.runs.get(other.thread_id, delayed.run_id)).status).toBe("interrupted");
+    expect((await server.client.runs.join(threadId, run.run_id)) as { ticks: number }).toEqual({ ticks: 5 });
   });
 
   test("action=rollback deletes the runs", async () => {
     const { threadId, run } = await runningSlowRun();
-    await client.runs.cancelMany({ threadId, runIds: [run.run_id], action: "rollback" });
+    await server.client.runs.cancelMany({ threadId, runIds: [run.run_id], action: "rollback" });
     await eventually(
-      () => client.runs.list(threadId),
+      () => server.client.runs.list(threadId),
       (runs) => runs.length === 0,
     );
   });
 
   test("status with thread_id/run_ids is 422; unknown run ids are 404; an empty body is 422", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const mixed = await postJson(`${server.url}/runs/cancel`, { status: "all", thread_id: thread.thread_id });
     expect(mixed.status).toBe(422);
     expect(await mixed.json()).toEqual({ detail: expect.stringContaining("status") });
@@ -122,11 +114,7 @@ describe("cancelMany (/runs/cancel)", () => {
 });
 
 describe("run timeout", () => {
-  let limited: TestServer;
-  beforeAll(async () => {
-    limited = await startRunsServer({ runTimeoutSeconds: 1 });
-  });
-  afterAll(() => limited.dispose());
+  const limited = useRunsServer({ runTimeoutSeconds: 1 });
 
   test("a run longer than runTimeoutSeconds ends with status timeout and an error event", async () => {
     const thread = await limited.client.threads.create();

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Client } from "@langchain/langgraph-sdk";
-import type { TestServer } from "../helpers/server.js";
 import { startTestServer } from "../helpers/server.js";
-import { kwargsOf, startRunsServer } from "./support.js";
+import { kwargsOf, onCompletion, useRunsServer } from "./support.js";
 
-let server: TestServer;
-let client: Client;
-
-beforeAll(async () => {
-  server = await startRunsServer();
-  client = server.client;
-});
-afterAll(() => server.dispose());
+const server = useRunsServer();
 
 interface Seen {
   configurable: Record<string, unknown>;
@@ -22,10 +14,10 @@ const seenBy = (values: unknown) => (values as { seen: Seen }).seen;
 
 describe("config, context and metadata", () => {
   test("configurable values reach the graph, the run's over the assistant's, with the run's ids", async () => {
-    const assistant = await client.assistants.create({ graphId: "probe", config: { configurable: { tier: "gold", region: "eu" } } });
-    const thread = await client.threads.create();
+    const assistant = await server.client.assistants.create({ graphId: "probe", config: { configurable: { tier: "gold", region: "eu" } } });
+    const thread = await server.client.threads.create();
     let runId: string | undefined;
-    const values = await client.runs.wait(thread.thread_id, assistant.assistant_id, {
+    const values = await server.client.runs.wait(thread.thread_id, assistant.assistant_id, {
       input: {},
       config: { configurable: { region: "us", user_value: 7 } },
       onRunCreated: (meta) => (runId = meta.run_id),
@@ -39,23 +31,23 @@ describe("config, context and metadata", () => {
       assistant_id: assistant.assistant_id,
       graph_id: "probe",
     });
-    const run = await client.runs.get(thread.thread_id, runId!);
+    const run = await server.client.runs.get(thread.thread_id, runId!);
     expect(kwargsOf(run).config).toMatchObject({ configurable: { tier: "gold", region: "us", user_value: 7 } });
   });
 
   test("context reaches the graph, merged over the assistant's", async () => {
-    const assistant = await client.assistants.create({ graphId: "probe", context: { model: "small", temperature: 0 } });
-    const values = await client.runs.wait(null, assistant.assistant_id, { input: {}, context: { model: "large" } });
+    const assistant = await server.client.assistants.create({ graphId: "probe", context: { model: "small", temperature: 0 } });
+    const values = await server.client.runs.wait(null, assistant.assistant_id, { input: {}, context: { model: "large" } });
     expect(seenBy(values).context).toEqual({ model: "large", temperature: 0 });
   });
 
   test("run metadata is stored, given to the graph and written with its checkpoints", async () => {
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "probe", { input: {}, metadata: { purpose: "audit", n: 3 } });
-    const values = await client.runs.join(thread.thread_id, run.run_id);
+    const thread = await server.client.threads.create();
+    const run = await server.client.runs.create(thread.thread_id, "probe", { input: {}, metadata: { purpose: "audit", n: 3 } });
+    const values = await server.client.runs.join(thread.thread_id, run.run_id);
     expect(run.metadata).toEqual({ purpose: "audit", n: 3 });
     expect(seenBy(values).metadata).toMatchObject({ purpose: "audit", n: 3, run_id: run.run_id, run_attempt: 1 });
-    const history = await client.threads.getHistory(thread.thread_id);
+    const history = await server.client.threads.getHistory(thread.thread_id);
     expect(history[0].metadata).toMatchObject({ purpose: "audit", run_id: run.run_id });
   });
 });
@@ -65,24 +57,24 @@ describe("checkpoints and durability", () => {
   const contents = (values: unknown) => (values as { messages: { content: string }[] }).messages.map((m) => m.content);
 
   test("checkpoint_id runs from an earlier checkpoint (a fork), as does checkpoint {checkpoint_id}", async () => {
-    const thread = await client.threads.create();
-    await client.runs.wait(thread.thread_id, "echo", { input: ask("one") });
-    const afterFirst = (await client.threads.getState(thread.thread_id)).checkpoint.checkpoint_id!;
-    await client.runs.wait(thread.thread_id, "echo", { input: ask("two") });
+    const thread = await server.client.threads.create();
+    await server.client.runs.wait(thread.thread_id, "echo", { input: ask("one") });
+    const afterFirst = (await server.client.threads.getState(thread.thread_id)).checkpoint.checkpoint_id!;
+    await server.client.runs.wait(thread.thread_id, "echo", { input: ask("two") });
 
-    const forked = await client.runs.wait(thread.thread_id, "echo", { input: ask("three"), checkpointId: afterFirst });
+    const forked = await server.client.runs.wait(thread.thread_id, "echo", { input: ask("three"), checkpointId: afterFirst });
     expect(contents(forked)).toEqual(["one", "echo: one", "three", "echo: three"]);
-    const again = await client.runs.wait(thread.thread_id, "echo", { input: ask("four"), checkpoint: { checkpoint_id: afterFirst, checkpoint_ns: "", checkpoint_map: null } });
+    const again = await server.client.runs.wait(thread.thread_id, "echo", { input: ask("four"), checkpoint: { checkpoint_id: afterFirst, checkpoint_ns: "", checkpoint_map: null } });
     expect(contents(again)).toEqual(["one", "echo: one", "four", "echo: four"]);
   });
 
   test("durability is stored and honoured: exit writes fewer checkpoints than async; checkpoint_during false means exit", async () => {
     const count = async (durability?: "async" | "exit", checkpointDuring?: boolean) => {
-      const thread = await client.threads.create();
-      const run = await client.runs.create(thread.thread_id, "two_step", { input: {}, durability, checkpointDuring });
-      expect(await client.runs.join(thread.thread_id, run.run_id)).toEqual({ count: 11, steps: ["first", "second"] });
-      const stored = await client.runs.get(thread.thread_id, run.run_id);
-      const history = await client.threads.getHistory(thread.thread_id, { limit: 100 });
+      const thread = await server.client.threads.create();
+      const run = await server.client.runs.create(thread.thread_id, "two_step", { input: {}, durability, checkpointDuring });
+      expect(await server.client.runs.join(thread.thread_id, run.run_id)).toEqual({ count: 11, steps: ["first", "second"] });
+      const stored = await server.client.runs.get(thread.thread_id, run.run_id);
+      const history = await server.client.threads.getHistory(thread.thread_id, { limit: 100 });
       return { durability: kwargsOf(stored).durability, checkpoints: history.length };
     };
     const async = await count("async");
@@ -96,7 +88,12 @@ describe("checkpoints and durability", () => {
 
   test("a stateless run whose thread is deleted checkpoints at exit by default; one that keeps it, or names durability, as asked", async () => {
     const durabilityOf = async (options: { onCompletion?: "delete" | "keep"; durability?: "sync" | "async" | "exit" }) => {
-      const run = await client.runs.create(null, "two_step", { input: {}, ...options });
+      const { onCompletion: completion, ...rest } = options;
+      const run = await server.client.runs.create(null, "two_step", {
+        input: {},
+        ...rest,
+        ...(completion ? { onCompletion: onCompletion(completion) } : {}),
+      });
       return kwargsOf(run).durability;
     };
     expect(await durabilityOf({})).toBe("exit");
@@ -104,7 +101,7 @@ describe("checkpoints and durability", () => {
     expect(await durabilityOf({ onCompletion: "keep" })).toBe("async");
     expect(await durabilityOf({ durability: "sync" })).toBe("sync");
     // Interrupts still pause a stateless run checkpointed only at exit.
-    expect(await client.runs.wait(null, "two_step", { input: {}, interruptBefore: ["second"] })).toEqual({ count: 1, steps: ["first"] });
+    expect(await server.client.runs.wait(null, "two_step", { input: {}, interruptBefore: ["second"] })).toEqual({ count: 1, steps: ["first"] });
   });
 });
 

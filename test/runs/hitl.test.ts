@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Client } from "@langchain/langgraph-sdk";
-import type { TestServer } from "../helpers/server.js";
-import { collect, startRunsServer, type Part } from "./support.js";
+import { describe, expect, test } from "vitest";
+import { collect, useRunsServer, type Part } from "./support.js";
 
-let server: TestServer;
-let client: Client;
-
-beforeAll(async () => {
-  server = await startRunsServer();
-  client = server.client;
-});
-afterAll(() => server.dispose());
+const server = useRunsServer();
 
 const interruptOf = (value: unknown) => ({ __interrupt__: [{ value, id: expect.stringMatching(/^[0-9a-f]{32}$/) }] });
 
 describe("interrupt() and resume", () => {
   test("the run succeeds, the thread is interrupted, __interrupt__ is in values and updates events", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     let runId: string | undefined;
     const parts: Part[] = await collect(
-      client.runs.stream(thread.thread_id, "interrupt", {
+      server.client.runs.stream(thread.thread_id, "interrupt", {
         input: { question: "ship it?" },
         streamMode: ["values", "updates"],
         onRunCreated: (meta) => (runId = meta.run_id),
@@ -30,31 +21,31 @@ describe("interrupt() and resume", () => {
       { event: "updates", data: interruptOf({ question: "ship it?" }), id: expect.any(String) },
       { event: "values", data: interruptOf({ question: "ship it?" }), id: expect.any(String) },
     ]);
-    expect((await client.runs.get(thread.thread_id, runId!)).status).toBe("success");
-    const stored = await client.threads.get(thread.thread_id);
+    expect((await server.client.runs.get(thread.thread_id, runId!)).status).toBe("success");
+    const stored = await server.client.threads.get(thread.thread_id);
     expect(stored.status).toBe("interrupted");
     expect(Object.values(stored.interrupts).flat()).toEqual([{ value: { question: "ship it?" }, id: expect.any(String) }]);
     // join of the paused run answers what wait would.
-    expect(await client.runs.join(thread.thread_id, runId!)).toEqual(interruptOf({ question: "ship it?" }));
+    expect(await server.client.runs.join(thread.thread_id, runId!)).toEqual(interruptOf({ question: "ship it?" }));
   });
 
   test("wait answers {__interrupt__}; command.resume continues to the end", async () => {
-    const thread = await client.threads.create();
-    const paused = await client.runs.wait(thread.thread_id, "interrupt", { input: { question: "ship it?" } });
+    const thread = await server.client.threads.create();
+    const paused = await server.client.runs.wait(thread.thread_id, "interrupt", { input: { question: "ship it?" } });
     expect(paused).toEqual(interruptOf({ question: "ship it?" }));
-    const done = await client.runs.wait(thread.thread_id, "interrupt", { command: { resume: "yes" } });
+    const done = await server.client.runs.wait(thread.thread_id, "interrupt", { command: { resume: "yes" } });
     expect(done).toEqual({ question: "ship it?", answer: "yes", log: ["prepare:ship it?", "answer:yes", "finish:yes"] });
-    const stored = await client.threads.get(thread.thread_id);
+    const stored = await server.client.threads.get(thread.thread_id);
     expect(stored.status).toBe("idle");
     expect(stored.interrupts).toEqual({});
   });
 
   test("an interrupt inside a subgraph surfaces the same way and resumes", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const config = { configurable: { pause_in_child: true } };
-    expect(await client.runs.wait(thread.thread_id, "subgraph", { input: {}, config })).toEqual(interruptOf({ where: "inner_b" }));
-    expect((await client.threads.get(thread.thread_id)).status).toBe("interrupted");
-    expect(await client.runs.wait(thread.thread_id, "subgraph", { command: { resume: "ok" }, config })).toEqual({
+    expect(await server.client.runs.wait(thread.thread_id, "subgraph", { input: {}, config })).toEqual(interruptOf({ where: "inner_b" }));
+    expect((await server.client.threads.get(thread.thread_id)).status).toBe("interrupted");
+    expect(await server.client.runs.wait(thread.thread_id, "subgraph", { command: { resume: "ok" }, config })).toEqual({
       trail: ["before", "inner_a", "inner_b:ok"],
     });
   });
@@ -62,14 +53,14 @@ describe("interrupt() and resume", () => {
 
 describe("commands", () => {
   test("command.update writes state and goto picks the node to run", async () => {
-    const thread = await client.threads.create();
-    const values = await client.runs.wait(thread.thread_id, "two_step", { command: { update: { count: 5 }, goto: "second" } });
+    const thread = await server.client.threads.create();
+    const values = await server.client.runs.wait(thread.thread_id, "two_step", { command: { update: { count: 5 }, goto: "second" } });
     expect(values).toEqual({ count: 15, steps: ["second"] });
   });
 
   test("goto with a Send runs the node with the given input", async () => {
-    const thread = await client.threads.create();
-    const values = await client.runs.wait(thread.thread_id, "two_step", {
+    const thread = await server.client.threads.create();
+    const values = await server.client.runs.wait(thread.thread_id, "two_step", {
       command: { goto: { node: "second", input: { count: 100, steps: ["sent"] } } },
     });
     expect(values).toEqual({ count: 10, steps: ["second"] });
@@ -78,30 +69,30 @@ describe("commands", () => {
 
 describe("interrupt_before / interrupt_after", () => {
   test("interrupt_before pauses before the node: values so far (no empty __interrupt__ values event), thread interrupted", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const parts = await collect(
-      client.runs.stream(thread.thread_id, "two_step", { input: {}, interruptBefore: ["second"], streamMode: ["values", "updates"] }),
+      server.client.runs.stream(thread.thread_id, "two_step", { input: {}, interruptBefore: ["second"], streamMode: ["values", "updates"] }),
     );
     const values = parts.filter((part) => part.event === "values").map((part) => part.data);
     expect(values.at(-1)).toEqual({ count: 1, steps: ["first"] });
     expect(parts.at(-1)).toMatchObject({ event: "updates", data: { __interrupt__: [] } });
-    const stored = await client.threads.get(thread.thread_id);
+    const stored = await server.client.threads.get(thread.thread_id);
     expect(stored.status).toBe("interrupted");
-    expect((await client.threads.getState(thread.thread_id)).next).toEqual(["second"]);
+    expect((await server.client.threads.getState(thread.thread_id)).next).toEqual(["second"]);
 
     // A run without input continues from the pause.
-    expect(await client.runs.wait(thread.thread_id, "two_step", { input: null })).toEqual({ count: 11, steps: ["first", "second"] });
-    expect((await client.threads.get(thread.thread_id)).status).toBe("idle");
+    expect(await server.client.runs.wait(thread.thread_id, "two_step", { input: null })).toEqual({ count: 11, steps: ["first", "second"] });
+    expect((await server.client.threads.get(thread.thread_id)).status).toBe("idle");
   });
 
   test("wait with interrupt_after answers the values at the pause", async () => {
-    const thread = await client.threads.create();
-    expect(await client.runs.wait(thread.thread_id, "two_step", { input: {}, interruptAfter: ["first"] })).toEqual({
+    const thread = await server.client.threads.create();
+    expect(await server.client.runs.wait(thread.thread_id, "two_step", { input: {}, interruptAfter: ["first"] })).toEqual({
       count: 1,
       steps: ["first"],
     });
-    expect((await client.threads.get(thread.thread_id)).status).toBe("interrupted");
-    expect(await client.runs.wait(thread.thread_id, "two_step", { input: null, interruptAfter: "*" })).toEqual({
+    expect((await server.client.threads.get(thread.thread_id)).status).toBe("interrupted");
+    expect(await server.client.runs.wait(thread.thread_id, "two_step", { input: null, interruptAfter: "*" })).toEqual({
       count: 11,
       steps: ["first", "second"],
     });

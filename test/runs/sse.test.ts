@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Client } from "@langchain/langgraph-sdk";
-import type { TestServer } from "../helpers/server.js";
-import { SLOW, collect, eventually, names, parseFrames, postJson, startRunsServer, toPart, type Part } from "./support.js";
+import { SLOW, collect, eventually, names, parseFrames, postJson, startRunsServer, toPart, useRunsServer, type Part } from "./support.js";
 import { HEARTBEAT } from "../../src/http/sse.js";
 
 const HEARTBEAT_MS = 100;
 
-let server: TestServer;
-let client: Client;
-
-beforeAll(async () => {
-  server = await startRunsServer({ sseHeartbeatMs: HEARTBEAT_MS });
-  client = server.client;
-});
-afterAll(() => server.dispose());
+const server = useRunsServer({ sseHeartbeatMs: HEARTBEAT_MS });
 
 /** Reads a response body until `until` holds for the text so far; leaves the stream open. */
 async function readUntil(response: Response, until: (text: string) => boolean, timeoutMs = 10_000): Promise<{ text: string; reader: ReadableStreamDefaultReader<Uint8Array> }> {
@@ -32,7 +24,7 @@ async function readUntil(response: Response, until: (text: string) => boolean, t
 
 describe("SSE framing (raw bytes)", () => {
   test("event/data/id lines ended by CRLF, a blank line between events; headers as the Python server", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const response = await postJson(`${server.url}/threads/${thread.thread_id}/runs/stream`, { assistant_id: "two_step", input: {}, stream_mode: "updates" });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
@@ -61,7 +53,7 @@ describe("SSE framing (raw bytes)", () => {
   });
 
   test("an idle stream gets `: heartbeat` comments (interval from the server options)", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const started = Date.now();
     const response = await postJson(`${server.url}/threads/${thread.thread_id}/runs/stream`, {
       assistant_id: "slow",
@@ -77,7 +69,7 @@ describe("SSE framing (raw bytes)", () => {
   });
 
   test("wait keeps its connection alive with leading newlines, then the JSON answer", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const response = await postJson(`${server.url}/threads/${thread.thread_id}/runs/wait`, { assistant_id: "slow", input: {}, config: SLOW(100) });
     const text = await response.text();
     expect(text).toMatch(/^\n+\{/);
@@ -85,8 +77,8 @@ describe("SSE framing (raw bytes)", () => {
   });
 
   test("the SDK reads the framing: ids, and control lines skipped", async () => {
-    const thread = await client.threads.create();
-    const parts = await collect(client.runs.stream(thread.thread_id, "slow", { input: {}, streamMode: "updates", config: SLOW(150) }));
+    const thread = await server.client.threads.create();
+    const parts = await collect(server.client.runs.stream(thread.thread_id, "slow", { input: {}, streamMode: "updates", config: SLOW(150) }));
     expect(names(parts)).toEqual(["metadata", "updates", "updates", "updates", "updates", "updates"]);
     expect(parts.every((part) => /^\d+-\d+$/.test(part.id ?? ""))).toBe(true);
   });
@@ -103,36 +95,36 @@ describe("joining a stream", () => {
   }
 
   test("thread run: joinStream replays everything; with lastEventId it resumes right after that event", async () => {
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "slow", { input: {}, streamMode: ["updates"], config: SLOW(150) });
-    const head = await firstParts(client.runs.joinStream(thread.thread_id, run.run_id), 2);
+    const thread = await server.client.threads.create();
+    const run = await server.client.runs.create(thread.thread_id, "slow", { input: {}, streamMode: ["updates"], config: SLOW(150) });
+    const head = await firstParts(server.client.runs.joinStream(thread.thread_id, run.run_id), 2);
     expect(names(head)).toEqual(["metadata", "updates"]);
-    const rest = await collect(client.runs.joinStream(thread.thread_id, run.run_id, { lastEventId: head[1].id }));
+    const rest = await collect(server.client.runs.joinStream(thread.thread_id, run.run_id, { lastEventId: head[1].id }));
     expect(names(rest)).toEqual(["updates", "updates", "updates", "updates"]);
-    const all = await collect(client.runs.joinStream(thread.thread_id, run.run_id));
+    const all = await collect(server.client.runs.joinStream(thread.thread_id, run.run_id));
     expect([...head, ...rest]).toEqual(all);
     expect(all.map((part) => part.data).slice(1)).toEqual(Array.from({ length: 5 }, () => ({ tick: { ticks: 1 } })));
   });
 
   test("stateless run: joinStream(null, id) with lastEventId, also after the run (and its thread) are gone", async () => {
-    const run = await client.runs.create(null, "slow", { input: {}, streamMode: ["updates"], config: SLOW(100) });
-    const head = await firstParts(client.runs.joinStream(null, run.run_id), 3);
-    const rest = await collect(client.runs.joinStream(null, run.run_id, { lastEventId: head[2].id }));
+    const run = await server.client.runs.create(null, "slow", { input: {}, streamMode: ["updates"], config: SLOW(100) });
+    const head = await firstParts(server.client.runs.joinStream(null, run.run_id), 3);
+    const rest = await collect(server.client.runs.joinStream(null, run.run_id, { lastEventId: head[2].id }));
     expect(names([...head, ...rest])).toEqual(["metadata", "updates", "updates", "updates", "updates", "updates"]);
-    await expect(client.threads.get(run.thread_id)).rejects.toMatchObject({ status: 404 });
-    const again = await collect(client.runs.joinStream(null, run.run_id, { lastEventId: head[0].id }));
+    await expect(server.client.threads.get(run.thread_id)).rejects.toMatchObject({ status: 404 });
+    const again = await collect(server.client.runs.joinStream(null, run.run_id, { lastEventId: head[0].id }));
     expect(again).toEqual([head[1], head[2], ...rest]);
   });
 
   test("join stream filters by stream_mode; metadata always passes", async () => {
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "custom", { input: {}, streamMode: ["custom", "updates"] });
-    const onlyCustom = await collect(client.runs.joinStream(thread.thread_id, run.run_id, { streamMode: "custom" }));
+    const thread = await server.client.threads.create();
+    const run = await server.client.runs.create(thread.thread_id, "custom", { input: {}, streamMode: ["custom", "updates"] });
+    const onlyCustom = await collect(server.client.runs.joinStream(thread.thread_id, run.run_id, { streamMode: "custom" }));
     expect(names(onlyCustom)).toEqual(["metadata", "custom", "custom", "custom"]);
   });
 
   test("joining an unknown run is 404", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const response = await fetch(`${server.url}/threads/${thread.thread_id}/runs/${crypto.randomUUID()}/stream`);
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ detail: expect.any(String) });
@@ -141,7 +133,7 @@ describe("joining a stream", () => {
 });
 
 describe("on_disconnect", () => {
-  const status = (threadId: string, runId: string) => client.runs.get(threadId, runId).then((run) => run.status);
+  const status = (threadId: string, runId: string) => server.client.runs.get(threadId, runId).then((run) => run.status);
 
   /** Reads until the metadata event, then drops the connection (the SDK only closes it on abort). */
   async function leaveAfterMetadata(stream: (signal: AbortSignal) => AsyncIterable<unknown>): Promise<void> {
@@ -158,20 +150,20 @@ describe("on_disconnect", () => {
   async function disconnectAfterFirstEvent(threadId: string, payload: Parameters<Client["runs"]["stream"]>[2]): Promise<string> {
     let runId = "";
     await leaveAfterMetadata((signal) =>
-      client.runs.stream(threadId, "slow", { ...payload, signal, onRunCreated: (meta) => (runId = meta.run_id) }),
+      server.client.runs.stream(threadId, "slow", { ...payload, signal, onRunCreated: (meta) => (runId = meta.run_id) }),
     );
     return runId;
   }
 
   test("default continue: a client that goes away does not stop the run", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const runId = await disconnectAfterFirstEvent(thread.thread_id, { input: {}, config: SLOW(60) });
     expect(await eventually(() => status(thread.thread_id, runId), (s) => s !== "pending" && s !== "running")).toBe("success");
-    expect((await client.threads.get(thread.thread_id)).values).toEqual({ ticks: 5 });
+    expect((await server.client.threads.get(thread.thread_id)).values).toEqual({ ticks: 5 });
   });
 
   test("a client that stops reading (connection open) does not stop the run", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const response = await postJson(`${server.url}/threads/${thread.thread_id}/runs/stream`, { assistant_id: "slow", input: {}, config: SLOW(60) });
     const runId = response.headers.get("content-location")!.split("/").at(-1)!;
     const { reader } = await readUntil(response, (text) => text.includes("event: metadata"));
@@ -180,18 +172,18 @@ describe("on_disconnect", () => {
   });
 
   test("cancel: the run is interrupted when the streaming client goes away", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const runId = await disconnectAfterFirstEvent(thread.thread_id, { input: {}, config: SLOW(300), onDisconnect: "cancel" });
     expect(await eventually(() => status(thread.thread_id, runId), (s) => s !== "pending" && s !== "running")).toBe("interrupted");
-    expect(((await client.threads.get(thread.thread_id)).values as { ticks?: number } | null)?.ticks ?? 0).toBeLessThan(5);
+    expect(((await server.client.threads.get(thread.thread_id)).values as { ticks?: number } | null)?.ticks ?? 0).toBeLessThan(5);
   });
 
   test("wait with on_disconnect cancel: the run is interrupted when the waiting client leaves", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     const controller = new AbortController();
-    const waiting = client.runs.wait(thread.thread_id, "slow", { input: {}, config: SLOW(300), onDisconnect: "cancel", signal: controller.signal });
+    const waiting = server.client.runs.wait(thread.thread_id, "slow", { input: {}, config: SLOW(300), onDisconnect: "cancel", signal: controller.signal });
     const [run] = await eventually(
-      () => client.runs.list(thread.thread_id),
+      () => server.client.runs.list(thread.thread_id),
       (runs) => runs[0]?.status === "running",
     );
     controller.abort();
@@ -200,9 +192,9 @@ describe("on_disconnect", () => {
   });
 
   test("joinStream with cancelOnDisconnect cancels the run when the reader leaves", async () => {
-    const thread = await client.threads.create();
-    const run = await client.runs.create(thread.thread_id, "slow", { input: {}, config: SLOW(300) });
-    await leaveAfterMetadata((signal) => client.runs.joinStream(thread.thread_id, run.run_id, { cancelOnDisconnect: true, signal }));
+    const thread = await server.client.threads.create();
+    const run = await server.client.runs.create(thread.thread_id, "slow", { input: {}, config: SLOW(300) });
+    await leaveAfterMetadata((signal) => server.client.runs.joinStream(thread.thread_id, run.run_id, { cancelOnDisconnect: true, signal }));
     expect(await eventually(() => status(thread.thread_id, run.run_id), (s) => s !== "pending" && s !== "running")).toBe("interrupted");
   });
 });

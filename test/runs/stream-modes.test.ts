@@ -1,33 +1,25 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Client } from "@langchain/langgraph-sdk";
-import type { TestServer } from "../helpers/server.js";
-import { collect, names, startRunsServer, type Part } from "./support.js";
+import { collect, names, type Part, useRunsServer } from "./support.js";
 
 // The fake chat model's answer (test/fixtures/graphs/chat.ts), streamed character by character.
 const ANSWER = "Hi from the fake model";
 const input = { messages: [{ role: "human", content: "hi" }] };
 
-let server: TestServer;
-let client: Client;
-
-beforeAll(async () => {
-  server = await startRunsServer();
-  client = server.client;
-});
-afterAll(() => server.dispose());
+const server = useRunsServer();
 
 const ofEvent = (parts: Part[], event: string) => parts.filter((part) => part.event === event).map((part) => part.data);
 
 async function streamOn(graph: string, payload: Parameters<Client["runs"]["stream"]>[2]): Promise<Part[]> {
-  const thread = await client.threads.create();
-  return collect(client.runs.stream(thread.thread_id, graph, payload));
+  const thread = await server.client.threads.create();
+  return collect(server.client.runs.stream(thread.thread_id, graph, payload));
 }
 
 describe("stream modes", () => {
   test("metadata comes first, with the run id and attempt 1; values (default) follow", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     let runId: string | undefined;
-    const parts = await collect(client.runs.stream(thread.thread_id, "echo", { input, onRunCreated: (meta) => (runId = meta.run_id) }));
+    const parts = await collect(server.client.runs.stream(thread.thread_id, "echo", { input, onRunCreated: (meta) => (runId = meta.run_id) }));
     expect(parts[0]).toMatchObject({ event: "metadata", data: { run_id: runId, attempt: 1 } });
     expect(names(parts)).toEqual(["metadata", "values", "values"]);
     const last = parts.at(-1)!.data as { messages: { type: string; content: string }[] };
@@ -78,10 +70,10 @@ describe("stream modes", () => {
   });
 
   test("events: astream_events v2 of the whole run, the root run's id being the run id", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     let runId: string | undefined;
     const parts = await collect(
-      client.runs.stream(thread.thread_id, "echo", { input, streamMode: "events", onRunCreated: (meta) => (runId = meta.run_id) }),
+      server.client.runs.stream(thread.thread_id, "echo", { input, streamMode: "events", onRunCreated: (meta) => (runId = meta.run_id) }),
     );
     const events = ofEvent(parts, "events") as { event: string; name: string; run_id: string }[];
     expect(events[0]).toMatchObject({ event: "on_chain_start", run_id: runId });
@@ -135,26 +127,26 @@ describe("stream modes", () => {
 
 describe("errors", () => {
   test("a throwing graph: error event {error, message}, run status error, thread status error with what the run got to", async () => {
-    const thread = await client.threads.create();
+    const thread = await server.client.threads.create();
     let runId: string | undefined;
-    const parts = await collect(client.runs.stream(thread.thread_id, "error", { input: {}, onRunCreated: (meta) => (runId = meta.run_id) }));
+    const parts = await collect(server.client.runs.stream(thread.thread_id, "error", { input: {}, onRunCreated: (meta) => (runId = meta.run_id) }));
     expect(parts.at(-1)).toEqual({
       event: "error",
       data: { error: "FixtureFailure", message: "the fixture graph failed on purpose" },
       id: expect.any(String),
     });
-    expect((await client.runs.get(thread.thread_id, runId!)).status).toBe("error");
-    const stored = await client.threads.get(thread.thread_id);
+    expect((await server.client.runs.get(thread.thread_id, runId!)).status).toBe("error");
+    const stored = await server.client.threads.get(thread.thread_id);
     expect(stored.status).toBe("error");
     expect(stored.values).toEqual({ seen: "ok" });
   });
 
   test("wait on a throwing graph answers __error__ (the SDK raises it)", async () => {
-    const thread = await client.threads.create();
-    await expect(client.runs.wait(thread.thread_id, "error", { input: {} })).rejects.toThrow(
+    const thread = await server.client.threads.create();
+    await expect(server.client.runs.wait(thread.thread_id, "error", { input: {} })).rejects.toThrow(
       "FixtureFailure: the fixture graph failed on purpose",
     );
-    const raw = await client.runs.wait(thread.thread_id, "error", { input: {}, raiseError: false });
+    const raw = await server.client.runs.wait(thread.thread_id, "error", { input: {}, raiseError: false });
     expect(raw).toEqual({ __error__: { error: "FixtureFailure", message: "the fixture graph failed on purpose" } });
   });
 });

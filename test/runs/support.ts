@@ -1,4 +1,6 @@
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import type { Client } from "@langchain/langgraph-sdk";
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.js";
 
 /** The fixture graphs plus `probe` (reports its config), with `http.configurable_headers` set. */
@@ -15,6 +17,36 @@ const WORKERS = Number(process.env.HOOKGRAPH_TEST_WORKERS ?? 0);
 export function startRunsServer(options: RunsServerOptions = {}): Promise<TestServer> {
   const serverOptions: TestServerOptions = { configPath: RUNS_CONFIG, workers: WORKERS, logLevel: "error", ...options };
   return startTestServer(serverOptions);
+}
+
+/** A server started by `useRunsServer`; read it inside hooks and tests, once it has started. */
+export interface RunsServer {
+  readonly client: Client;
+  readonly url: string;
+}
+
+/**
+ * Starts a runs server before the tests of the enclosing file or `describe` and disposes of it after them.
+ * Getters, because the server only exists once `beforeAll` has run.
+ */
+export function useRunsServer(options: RunsServerOptions = {}): RunsServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startRunsServer(options);
+  });
+  afterAll(() => server?.dispose());
+  const current = (): TestServer => {
+    if (!server) throw new Error("useRunsServer: the server starts in beforeAll; read it in hooks and tests");
+    return server;
+  };
+  return {
+    get client() {
+      return current().client;
+    },
+    get url() {
+      return current().url;
+    },
+  };
 }
 
 /** The run reached a final status. */

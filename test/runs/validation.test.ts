@@ -1,26 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Client } from "@langchain/langgraph-sdk";
-import type { TestServer } from "../helpers/server.js";
-import { postJson, startRunsServer } from "./support.js";
+import { beforeAll, describe, expect, test } from "vitest";
+import { postJson, useRunsServer } from "./support.js";
 
-let server: TestServer;
-let client: Client;
+const server = useRunsServer();
 let threadId: string;
 
 beforeAll(async () => {
-  server = await startRunsServer();
-  client = server.client;
-  threadId = (await client.threads.create()).thread_id;
+  threadId = (await server.client.threads.create()).thread_id;
 });
-afterAll(() => server.dispose());
 
 const ENDPOINTS = ["/runs", "/runs/wait", "/runs/stream"];
 const threadEndpoints = () => ENDPOINTS.map((path) => `/threads/${threadId}${path}`);
 
 /** Nothing half-written: the refused requests left no run and no busy thread. */
 async function expectNothingWritten(): Promise<void> {
-  expect(await client.runs.list(threadId)).toEqual([]);
-  expect((await client.threads.get(threadId)).status).toBe("idle");
+  expect(await server.client.runs.list(threadId)).toEqual([]);
+  expect((await server.client.threads.get(threadId)).status).toBe("idle");
 }
 
 describe("refused run requests", () => {
@@ -31,7 +25,7 @@ describe("refused run requests", () => {
       expect(await response.json()).toEqual({ detail: expect.stringContaining("no-such-graph") });
     }
     const unknownId = crypto.randomUUID();
-    await expect(client.runs.create(threadId, unknownId)).rejects.toMatchObject({ status: 404 });
+    await expect(server.client.runs.create(threadId, unknownId)).rejects.toMatchObject({ status: 404 });
     await expectNothingWritten();
   });
 
@@ -39,7 +33,7 @@ describe("refused run requests", () => {
     const newThread = crypto.randomUUID();
     const response = await postJson(`${server.url}/threads/${newThread}/runs`, { assistant_id: "no-such-graph", if_not_exists: "create" });
     expect(response.status).toBe(404);
-    await expect(client.threads.get(newThread)).rejects.toMatchObject({ status: 404 });
+    await expect(server.client.threads.get(newThread)).rejects.toMatchObject({ status: 404 });
   });
 
   test.each([
@@ -86,18 +80,18 @@ describe("refused run requests", () => {
   });
 
   test("bad query values on cancel and join are 422", async () => {
-    const run = await client.runs.create(threadId, "two_step", { input: {} });
-    await client.runs.join(threadId, run.run_id);
+    const run = await server.client.runs.create(threadId, "two_step", { input: {} });
+    await server.client.runs.join(threadId, run.run_id);
     const action = await fetch(`${server.url}/threads/${threadId}/runs/${run.run_id}/cancel?action=explode`, { method: "POST" });
     expect(action.status).toBe(422);
     expect(((await action.json()) as { detail: string }).detail).toContain("action");
     const wait = await fetch(`${server.url}/threads/${threadId}/runs/${run.run_id}/cancel?wait=perhaps`, { method: "POST" });
     expect(wait.status).toBe(422);
-    await client.runs.delete(threadId, run.run_id);
+    await server.client.runs.delete(threadId, run.run_id);
   });
 
   test("a batch with one refused item creates none of its runs", async () => {
-    const threadsBefore = await client.threads.count();
+    const threadsBefore = await server.client.threads.count();
     const response = await postJson(`${server.url}/runs/batch`, [
       { assistant_id: "two_step", input: {}, on_completion: "keep" },
       { assistant_id: "two_step", input: {}, on_completion: "keep", webhook: "ftp://127.0.0.1/hook" },
@@ -109,6 +103,6 @@ describe("refused run requests", () => {
       { assistant_id: "no-such-graph", input: {} },
     ]);
     expect(unknown.status).toBe(404);
-    expect(await client.threads.count()).toBe(threadsBefore);
+    expect(await server.client.threads.count()).toBe(threadsBefore);
   });
 });
