@@ -175,4 +175,34 @@ CREATE INDEX threads_status_created ON threads (status, created_at);
 CREATE INDEX runs_thread_pending ON runs (thread_id, seq) WHERE status = 'pending';
 `,
   },
+  {
+    id: 4,
+    name: "run counts by assistant and status",
+    // The dashboard shows runs per status every second; counting them in the runs table is a scan
+    // (16 ms at 100,000 runs, on the thread that serves the API). Triggers keep the counts instead:
+    // a few writes to one small table per run.
+    sql: `
+CREATE TABLE run_counts (
+  assistant_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  total INTEGER NOT NULL,
+  PRIMARY KEY (assistant_id, status)
+) WITHOUT ROWID;
+INSERT INTO run_counts (assistant_id, status, total) SELECT assistant_id, status, count(*) FROM runs GROUP BY assistant_id, status;
+CREATE TRIGGER runs_counted_on_insert AFTER INSERT ON runs BEGIN
+  INSERT INTO run_counts (assistant_id, status, total) VALUES (NEW.assistant_id, NEW.status, 1)
+    ON CONFLICT (assistant_id, status) DO UPDATE SET total = total + 1;
+END;
+CREATE TRIGGER runs_counted_on_delete AFTER DELETE ON runs BEGIN
+  UPDATE run_counts SET total = total - 1 WHERE assistant_id = OLD.assistant_id AND status = OLD.status;
+END;
+CREATE TRIGGER runs_counted_on_update AFTER UPDATE OF status, assistant_id ON runs
+  WHEN OLD.status IS NOT NEW.status OR OLD.assistant_id IS NOT NEW.assistant_id
+BEGIN
+  UPDATE run_counts SET total = total - 1 WHERE assistant_id = OLD.assistant_id AND status = OLD.status;
+  INSERT INTO run_counts (assistant_id, status, total) VALUES (NEW.assistant_id, NEW.status, 1)
+    ON CONFLICT (assistant_id, status) DO UPDATE SET total = total + 1;
+END;
+`,
+  },
 ];

@@ -51,6 +51,8 @@ function runFilters(query: RunBrowse): { where: string; params: string[] } {
 export class SqliteRunBrowser implements RunBrowser {
   private readonly failingStmt;
   private readonly deliveryCountsStmt;
+  private readonly countsStmt;
+  private readonly threadCountsStmt;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -66,6 +68,13 @@ export class SqliteRunBrowser implements RunBrowser {
     this.deliveryCountsStmt = db.prepare<[], { status: DeliveryStatus; total: number; retrying: number }>(
       `SELECT d.status, count(*) AS total, coalesce(sum(d.status = 'pending' AND a.error IS NOT NULL), 0) AS retrying
        FROM webhook_deliveries d LEFT ${LAST_ATTEMPT_JOIN} GROUP BY d.status`,
+    );
+    type StatusCount = { status: RunStatus; total: number };
+    this.countsStmt = db.prepare<[{ assistant: string | null }], StatusCount>(
+      "SELECT status, sum(total) AS total FROM run_counts WHERE @assistant IS NULL OR assistant_id = @assistant GROUP BY status",
+    );
+    this.threadCountsStmt = db.prepare<[{ thread: string; assistant: string | null }], StatusCount>(
+      "SELECT status, count(*) AS total FROM runs WHERE thread_id = @thread AND (@assistant IS NULL OR assistant_id = @assistant) GROUP BY status",
     );
   }
 
@@ -101,11 +110,13 @@ export class SqliteRunBrowser implements RunBrowser {
   }
 
   async countByStatus(query: Omit<RunBrowse, "status">): Promise<Record<RunStatus, number>> {
-    const { where, params } = runFilters({ assistant_id: query.assistant_id, thread_id: query.thread_id });
     const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
-    const rows = this.db
-      .prepare<unknown[], { status: RunStatus; total: number }>(`SELECT r.status, count(*) AS total FROM runs r ${where} GROUP BY r.status`)
-      .all(...params);
+    // One thread's runs are counted from the runs table (an index range); everything else from the
+    // counts the triggers keep, since a count over all runs would scan the table.
+    const rows =
+      query.thread_id !== undefined
+        ? this.threadCountsStmt.all({ thread: query.thread_id, assistant: query.assistant_id ?? null })
+        : this.countsStmt.all({ assistant: query.assistant_id ?? null });
     for (const row of rows) counts[row.status] = row.total;
     return counts;
   }
