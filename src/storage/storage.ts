@@ -264,8 +264,8 @@ export interface FailingDelivery extends Omit<Delivery, "payload" | "automatic_a
 }
 
 export interface RunBrowser {
-  /** Newest first. */
-  list(query: RunBrowse & Page): Promise<BrowsedRun[]>;
+  /** Newest first; with `before` (a run id), only runs created before that run. */
+  list(query: RunBrowse & Page & { before?: string }): Promise<BrowsedRun[]>;
   /** Runs per status under the other filters; every status is present. */
   countByStatus(query: Omit<RunBrowse, "status">): Promise<Record<RunStatus, number>>;
   /** Retrying ones first, then given-up ones; most recent attempt first within each. */

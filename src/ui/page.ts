@@ -7,6 +7,8 @@ export interface Filters {
   status?: RunStatus;
   assistant_id?: string;
   thread_id?: string;
+  /** Paging: show the runs created before this run. */
+  before?: string;
 }
 
 export interface PageView {

@@ -12,13 +12,20 @@ const FilterQuery = Type.Object({
   status: Type.Optional(Type.Union([...RUN_STATUSES.map((s) => Type.Literal(s)), Type.Literal("")])),
   assistant_id: Type.Optional(Type.String({ maxLength: 200 })),
   thread_id: Type.Optional(Type.String({ maxLength: 200 })),
+  // Paging: the runs created before this one.
+  before: Type.Optional(Type.Union([Uuid, Type.Literal("")])),
 });
 const PageQuery = Type.Object({ ...FilterQuery.properties, run: Type.Optional(Type.Union([Uuid, Type.Literal("")])) });
 const OverviewQuery = Type.Object({ ...FilterQuery.properties, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) });
 
 function filters(query: Static<typeof FilterQuery>): Filters {
   const trimmed = (value: string | undefined) => value?.trim() || undefined;
-  return { status: query.status || undefined, assistant_id: trimmed(query.assistant_id), thread_id: trimmed(query.thread_id) };
+  return {
+    status: query.status || undefined,
+    assistant_id: trimmed(query.assistant_id),
+    thread_id: trimmed(query.thread_id),
+    before: query.before || undefined,
+  };
 }
 
 /**

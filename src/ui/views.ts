@@ -10,6 +10,8 @@ export interface Overview {
   /** Runs matching the filters (not only the ones listed). */
   total: number;
   runs: RunRow[];
+  /** Older runs match the filters beyond the ones listed (page on with `before` = the last one). */
+  older: boolean;
   failing: FailingRow[];
   assistants: { assistant_id: string; name: string; graph_id: string }[];
 }
@@ -66,11 +68,12 @@ const FAILING_SHOWN = 20;
 const EVENTS_SHOWN = 500;
 const DELIVERIES_SHOWN = 50;
 
-export async function overview(ctx: ServerContext, filters: RunBrowse & { limit: number }): Promise<Overview> {
+export async function overview(ctx: ServerContext, filters: RunBrowse & { limit: number; before?: string }): Promise<Overview> {
   const { storage } = ctx;
   const [counts, runs, failing, deliveries, assistants] = await Promise.all([
     storage.runBrowser.countByStatus({ assistant_id: filters.assistant_id, thread_id: filters.thread_id }),
-    storage.runBrowser.list({ ...filters, offset: 0 }),
+    // One more than shown: whether there is an older page.
+    storage.runBrowser.list({ ...filters, limit: filters.limit + 1, offset: 0 }),
     storage.runBrowser.failingDeliveries(FAILING_SHOWN),
     storage.runBrowser.deliveryCounts(),
     storage.assistants.search({ limit: 200, offset: 0, sort_by: "name", sort_order: "asc" }),
@@ -79,7 +82,8 @@ export async function overview(ctx: ServerContext, filters: RunBrowse & { limit:
   return {
     counts: { runs: counts, deliveries },
     total,
-    runs: runs.map((run) => ({
+    older: runs.length > filters.limit,
+    runs: runs.slice(0, filters.limit).map((run) => ({
       run_id: run.run_id,
       thread_id: run.thread_id,
       assistant_id: run.assistant_id,

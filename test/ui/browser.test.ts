@@ -142,4 +142,32 @@ describe("dashboard page", () => {
     await expect.poll(() => page.textContent("#connection"), { timeout: 5_000 }).toBe("live");
     await page.close();
   });
+
+  it("pages to older runs and back to the newest, without reloading", async () => {
+    const thread = await createThread(server.url);
+    const created: string[] = [];
+    for (let i = 0; i < 53; i += 1) created.push((await startRun(server.url, { assistant: "echo", threadId: thread, text: `n${i}` })).run_id);
+    const newestFirst = [...created].reverse();
+
+    const { page, problems, loads } = await openDashboard(`/ui?thread_id=${thread}`);
+    await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(0, 50));
+    expect(await page.textContent("#runs-footer")).toBe("Newest 50 of 53 runs · Older →");
+
+    await page.click("#runs-footer a.runs-older");
+    await expect.poll(() => rowIds(page)).toEqual(newestFirst.slice(50));
+    expect(await page.textContent("#runs-footer")).toBe("3 older runs of 53 · ← Newest");
+    expect(new URL(page.url()).searchParams.get("before")).toBe(newestFirst[49]);
+
+    // A new run does not shift the older page; the newest page shows it.
+    const latest = await startRun(server.url, { assistant: "echo", threadId: thread, text: "latest" });
+    await expect.poll(() => page.textContent("#runs-footer")).toBe("3 older runs of 54 · ← Newest");
+    expect(await rowIds(page)).toEqual(newestFirst.slice(50));
+    await page.click("#runs-footer a.runs-newest");
+    await expect.poll(async () => (await rowIds(page))[0]).toBe(latest.run_id);
+    expect(new URL(page.url()).searchParams.get("before")).toBeNull();
+
+    expect(loads()).toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

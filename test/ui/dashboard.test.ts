@@ -7,6 +7,7 @@ interface Overview {
   counts: { runs: Record<string, number>; deliveries: Record<string, number> };
   total: number;
   runs: { run_id: string; thread_id: string; assistant_id: string; status: string; delivery: { status: string; failing: boolean } | null }[];
+  older: boolean;
   failing: { delivery_id: string; run_id: string; url: string; status: string; last_attempt: { status_code: number | null; error: string | null } }[];
   assistants: { assistant_id: string; name: string; graph_id: string }[];
 }
@@ -178,6 +179,25 @@ describe("dashboard", () => {
     ]) {
       expect((await fetch(`${server.url}${path}`, { method })).status, `${method} ${path}`).toBe(404);
     }
+  });
+
+  it("pages runs with before (the last run shown): stable while runs arrive, older says whether more exist", async () => {
+    const thread = await createThread(server.url);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) ids.push((await startRun(server.url, { assistant: "echo", threadId: thread, text: `p${i}` })).run_id);
+    const newestFirst = [...ids].reverse();
+    const first = await overview(`?thread_id=${thread}&limit=2`);
+    expect(first.runs.map((run) => run.run_id)).toEqual(newestFirst.slice(0, 2));
+    expect([first.older, first.total]).toEqual([true, 5]);
+    await startRun(server.url, { assistant: "echo", threadId: thread, text: "newer" });
+    const second = await overview(`?thread_id=${thread}&limit=2&before=${newestFirst[1]}`);
+    expect(second.runs.map((run) => run.run_id)).toEqual(newestFirst.slice(2, 4));
+    const last = await overview(`?thread_id=${thread}&limit=2&before=${newestFirst[3]}`);
+    expect(last.runs.map((run) => run.run_id)).toEqual(newestFirst.slice(4));
+    expect(last.older).toBe(false);
+    const bad = await fetch(`${server.url}/ui/api/overview?before=not-a-run`);
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("before");
   });
 
   it("is hidden from the OpenAPI document", async () => {

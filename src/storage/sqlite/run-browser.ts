@@ -30,7 +30,7 @@ interface FailingRow {
 const LAST_ATTEMPT_JOIN = "JOIN webhook_attempts a ON a.delivery_id = d.delivery_id AND a.attempt = d.attempt_count";
 const FAILING = "(d.status = 'failed' OR (d.status = 'pending' AND a.error IS NOT NULL))";
 
-function runFilters(query: RunBrowse): { where: string; params: string[] } {
+function runFilters(query: RunBrowse): { conditions: string[]; params: string[] } {
   const conditions: string[] = [];
   const params: string[] = [];
   for (const column of ["status", "assistant_id", "thread_id"] as const) {
@@ -40,7 +40,7 @@ function runFilters(query: RunBrowse): { where: string; params: string[] } {
       params.push(value);
     }
   }
-  return { where: conditions.length ? `WHERE ${conditions.join(" AND ")}` : "", params };
+  return { conditions, params };
 }
 
 /**
@@ -78,8 +78,14 @@ export class SqliteRunBrowser implements RunBrowser {
     );
   }
 
-  async list(query: RunBrowse & Page): Promise<BrowsedRun[]> {
-    const { where, params } = runFilters(query);
+  async list(query: RunBrowse & Page & { before?: string }): Promise<BrowsedRun[]> {
+    const { conditions, params } = runFilters(query);
+    // A keyset page: stable while new runs arrive, and one index seek however deep.
+    if (query.before !== undefined) {
+      conditions.push("r.seq < (SELECT seq FROM runs WHERE run_id = ?)");
+      params.push(query.before);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
     const rows = this.db
       .prepare<unknown[], ListRow>(
         `SELECT r.run_id, d.delivery_id, d.status AS delivery_status, d.attempt_count, a.error AS last_error

@@ -8,7 +8,7 @@ const STATUSES = ["pending", "running", "success", "error", "timeout", "interrup
 
 const initial = JSON.parse(document.getElementById("initial").textContent);
 const state = {
-  filters: initial.filters, // {status?, assistant_id?, thread_id?}
+  filters: initial.filters, // {status?, assistant_id?, thread_id?, before?}
   run: initial.run, // selected run id or null
   assistants: new Map(),
   overviewText: "",
@@ -183,7 +183,27 @@ function renderRuns(data) {
   );
   $("runs").replaceChildren(...rows);
   $("runs-empty").hidden = rows.length > 0;
-  $("runs-footer").textContent = data.total > rows.length ? `Newest ${rows.length} of ${data.total} runs` : rows.length ? `${data.total} run${data.total === 1 ? "" : "s"}` : "";
+  $("runs-footer").replaceChildren(...runsFooter(data));
+}
+
+/** "Newest 50 of 1,234 runs · Older →", or on a later page "50 older runs of 1,234 · ← Newest · Older →". */
+function runsFooter(data) {
+  const shown = data.runs.length;
+  const paged = Boolean(state.filters.before);
+  if (!shown && !paged) return [];
+  const page = (before) => (event) => {
+    event.preventDefault();
+    setFilters({ ...state.filters, before });
+  };
+  const parts = [];
+  if (paged) parts.push(`${shown} older run${shown === 1 ? "" : "s"} of ${data.total}`);
+  else parts.push(data.older ? `Newest ${shown} of ${data.total} runs` : `${data.total} run${data.total === 1 ? "" : "s"}`);
+  if (paged) parts.push(" · ", h("a.runs-newest", { href: `/ui?${query({ before: "" })}`, onclick: page(undefined) }, "← Newest"));
+  if (data.older) {
+    const last = data.runs[shown - 1].run_id;
+    parts.push(" · ", h("a.runs-older", { href: `/ui?${query({ before: last })}`, onclick: page(last) }, "Older →"));
+  }
+  return parts;
 }
 
 function renderOverview(data) {
@@ -342,7 +362,7 @@ function setFilters(filters) {
 function filterThread(event, threadId) {
   event.preventDefault();
   event.stopPropagation();
-  setFilters({ ...state.filters, thread_id: threadId });
+  setFilters({ ...state.filters, thread_id: threadId, before: undefined });
 }
 
 $("filters").addEventListener("submit", (event) => {
@@ -360,7 +380,7 @@ $("filters").elements.assistant_id.addEventListener("change", () => $("filters")
 for (const chip of document.querySelectorAll("#run-counts .chip")) {
   chip.addEventListener("click", (event) => {
     event.preventDefault();
-    setFilters({ ...state.filters, status: chip.dataset.status || undefined });
+    setFilters({ ...state.filters, status: chip.dataset.status || undefined, before: undefined });
   });
 }
 
