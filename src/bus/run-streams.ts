@@ -166,20 +166,25 @@ export class RunStreams {
    * signal aborts: the thread-level join.
    */
   async *subscribeThread(threadId: string, options: SubscribeOptions = {}): AsyncGenerator<StreamEvent> {
-    let cursor: EventKey = parseEventId(options.lastEventId) ?? this.lastKey;
+    const from: EventKey = parseEventId(options.lastEventId) ?? this.lastKey;
+    // Per channel, how many of its events were taken: each pass reads only what is new, not every
+    // event the thread's runs still hold.
+    const taken = new WeakMap<Channel, number>();
     let watchers = this.threadWatchers.get(threadId);
     if (!watchers) this.threadWatchers.set(threadId, (watchers = new Set()));
     try {
       while (!options.signal?.aborted) {
-        const pending = [...(this.threadChannels.get(threadId) ?? [])]
-          .flatMap((channel) => channel.events.filter((event) => after(this.keys.get(event)!, cursor)))
-          .sort((a, b) => (after(this.keys.get(a)!, this.keys.get(b)!) ? 1 : -1));
+        const pending: StreamEvent[] = [];
+        for (const channel of this.threadChannels.get(threadId) ?? []) {
+          const events = channel.events;
+          for (let i = taken.get(channel) ?? this.indexAfter(events, from); i < events.length; i += 1) pending.push(events[i]);
+          taken.set(channel, events.length);
+        }
+        // Ids grow with every publish, so sorting each pass keeps the whole stream in order.
+        pending.sort((a, b) => (after(this.keys.get(a)!, this.keys.get(b)!) ? 1 : -1));
         // Events published while the reader was suspended in a yield are picked up by the next pass.
         if (pending.length === 0) await waitFor(watchers, options.signal);
-        for (const event of pending) {
-          cursor = this.keys.get(event)!;
-          yield event;
-        }
+        for (const event of pending) yield event;
       }
     } finally {
       if (watchers.size === 0) this.threadWatchers.delete(threadId);
@@ -189,8 +194,12 @@ export class RunStreams {
   /** Index of the first event after `lastEventId`; ids are ordered, so an id from before a restart works too. */
   private startIndex(events: StreamEvent[], lastEventId: string | undefined): number {
     const last = parseEventId(lastEventId);
-    if (!last) return 0;
-    const index = events.findIndex((event) => after(this.keys.get(event)!, last));
+    return last ? this.indexAfter(events, last) : 0;
+  }
+
+  /** Index of the first event after `key`. */
+  private indexAfter(events: StreamEvent[], key: EventKey): number {
+    const index = events.findIndex((event) => after(this.keys.get(event)!, key));
     return index === -1 ? events.length : index;
   }
 }

@@ -76,4 +76,30 @@ describe("RunStreams thread join", () => {
     await reader;
     expect(seen).toEqual(["values:1", "values:2", "values:3"]);
   });
+
+  test("resumes after Last-Event-ID across the thread's runs, then follows live events", async () => {
+    const streams = new RunStreams();
+    streams.open("r1", "t");
+    streams.publish("r1", "values", 1);
+    streams.publish("r1", "values", 2);
+    streams.end("r1");
+    streams.open("r2", "t");
+    streams.publish("r2", "values", 3);
+    const firstId = await (async () => {
+      for await (const event of streams.subscribe("r1")) return event.id;
+    })();
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const reader = (async () => {
+      for await (const event of streams.subscribeThread("t", { signal: stop.signal, lastEventId: firstId })) {
+        seen.push(event.data);
+        if (seen.length === 4) stop.abort();
+      }
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+    streams.publish("r2", "values", 4);
+    streams.publish("r2", "values", 5);
+    await reader;
+    expect(seen).toEqual(["2", "3", "4", "5"]);
+  });
 });
