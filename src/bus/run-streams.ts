@@ -16,6 +16,7 @@ export interface StreamRetention {
 }
 
 export const DEFAULT_STREAM_RETENTION: StreamRetention = { maxAgeMs: 5 * 60_000, maxRuns: 10_000, maxBytes: 64 * 1024 * 1024 };
+
 export interface StreamEvent {
   /** `<ms>-<seq>` like the Python server's stream ids: increasing, also across restarts. */
   id: string;
