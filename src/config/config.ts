@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { readLangGraphJson, type LangGraphJson } from "./langgraph-json.js";
 import { ConfigError } from "./errors.js";
+import { resolveCorsPolicy, type CorsPolicy } from "./cors.js";
 
 /** `dev`: local development defaults (pretty logs, permissive webhook targets); `serve`: production defaults. */
 export type Mode = "dev" | "serve";
@@ -28,6 +29,8 @@ export interface ServerOptions {
 export interface Config extends ServerOptions {
   dataDir: string;
   project: LangGraphJson;
+  /** Undefined: no CORS headers (`serve` without `http.cors`). */
+  cors?: CorsPolicy;
 }
 
 export const DEFAULT_OPTIONS: Omit<ServerOptions, "mode" | "configPath"> = {
@@ -61,5 +64,6 @@ export function resolveConfig(options: ServerOptions, processEnv: NodeJS.Process
     ui: options.ui && project.http.disable_ui !== true,
     dataDir: resolve(options.dataDir ?? resolve(project.configDir, ".hookgraph")),
     project,
+    cors: resolveCorsPolicy(project.http.cors, options.mode),
   };
 }

@@ -35,6 +35,8 @@ export interface WebhooksFileConfig {
 export interface HttpFileConfig {
   disable_webhooks?: boolean;
   disable_ui?: boolean;
+  /** See `resolveCorsPolicy`. */
+  cors?: unknown;
   [key: string]: unknown;
 }
 

@@ -14,6 +14,7 @@ import { webhookRoutes } from "./routes/webhooks.js";
 import { cronRoutes } from "./routes/crons.js";
 import { VERSION } from "../version.js";
 import { dashboardRoutes } from "../ui/routes.js";
+import { installCors } from "./cors.js";
 
 export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"]): Promise<FastifyInstance> {
   const app = Fastify({
@@ -30,6 +31,7 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandler(app);
+  if (ctx.config.cors) installCors(app, ctx.config.cors);
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug(
       { method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
