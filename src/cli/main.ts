@@ -53,9 +53,18 @@ function addServerCommand(program: Command, mode: Mode, description: string): vo
         logLevel: flags.logLevel,
       });
       const server = await startServer(config);
-      process.stdout.write(`hookgraph ${VERSION} (${mode}) listening on ${server.url}\n`);
+      process.stdout.write(banner(mode, server.url, config.ui));
       stopOnSignals(() => server.close());
     });
+}
+
+/** What the server prints once it listens, in one write: the URL first (scripts read that line). */
+function banner(mode: Mode, url: string, ui: boolean): string {
+  const lines = [`hookgraph ${VERSION} (${mode}) listening on ${url}`];
+  if (ui) lines.push(`  dashboard: ${url}/ui`);
+  // dev answers browsers from any origin, so LangGraph Studio (a web page) can talk to it.
+  if (mode === "dev") lines.push(`  LangGraph Studio: https://smith.langchain.com/studio/?baseUrl=${url}`);
+  return `${lines.join("\n")}\n`;
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -18,6 +18,9 @@ describe("hookgraph dev", () => {
     const ok = await fetch(`${server.url}/ok`);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ok: true });
+    // The banner names the dashboard and a LangGraph Studio link to this server.
+    expect(server.output()).toContain(`  dashboard: ${server.url}/ui\n`);
+    expect(server.output()).toContain(`  LangGraph Studio: https://smith.langchain.com/studio/?baseUrl=${server.url}\n`);
     expect(await server.stop("SIGTERM")).toBe(0);
   });
 
