@@ -30,6 +30,11 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
+  // Bodies are JSON whatever they are labelled, as on both official servers: a browser's fetch of
+  // a string body sends text/plain (and skips the CORS preflight), some clients send no type at all.
+  const json = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("text/plain", { parseAs: "string" }, json);
+  app.addContentTypeParser("*", { parseAs: "string" }, json);
   installErrorHandler(app);
   if (ctx.config.cors) installCors(app, ctx.config.cors);
   app.addHook("onResponse", async (request, reply) => {

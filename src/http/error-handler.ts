@@ -67,9 +67,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.validation) {
       return reply.status(422).send({ detail: describeValidation(error.validationContext, error.validation as ValidationIssue[]) });
     }
-    if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
-      return reply.status(422).send({ detail: `body is not valid JSON: ${error.message}` });
-    }
+    // Fastify's own messages name application/json, which may not be what the request was labelled.
+    if (error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return reply.status(422).send({ detail: "body is empty: send a JSON object" });
+    if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY") return reply.status(422).send({ detail: "body is not valid JSON" });
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ detail: error.message });
     }

@@ -153,6 +153,28 @@ describe("never a 500 for bad input", () => {
   });
 });
 
+describe("bodies are JSON whatever their content type, as on the official servers", () => {
+  const post = (body: string, contentType?: string) =>
+    fetch(`${server().url}/threads`, { method: "POST", body, headers: contentType ? { "content-type": contentType } : {} });
+
+  test("text/plain (a browser's fetch of a string), none at all, and a form type parse as JSON", async () => {
+    for (const contentType of ["text/plain;charset=UTF-8", undefined, "application/x-www-form-urlencoded"]) {
+      const response = await post(JSON.stringify({ metadata: { sent_as: String(contentType) } }), contentType);
+      expect(response.status, String(contentType)).toBe(200);
+      expect(((await response.json()) as { metadata: { sent_as: string } }).metadata.sent_as).toBe(String(contentType));
+    }
+  });
+
+  test("an empty or broken body is a 422 that does not name a content type it was not sent as", async () => {
+    for (const contentType of ["text/plain", "application/json"]) {
+      const empty = await post("", contentType);
+      expect([empty.status, await empty.json()]).toEqual([422, { detail: "body is empty: send a JSON object" }]);
+      const broken = await post("{nope", contentType);
+      expect([broken.status, await broken.json()]).toEqual([422, { detail: "body is not valid JSON" }]);
+    }
+  });
+});
+
 describe("never a half-written row", () => {
   test("a rejected create, update or prune leaves everything as it was", async () => {
     const assistant = await client().assistants.create({ graphId: "echo", name: "before" });
