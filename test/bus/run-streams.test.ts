@@ -36,9 +36,19 @@ describe("RunStreams retention of ended runs", () => {
   });
 
   test("keeps at most maxBytes of ended runs' event text", () => {
-    const streams = new RunStreams({ ...DEFAULT_STREAM_RETENTION, maxBytes: 2_500 });
+    const streams = new RunStreams({ ...DEFAULT_STREAM_RETENTION, maxBytes: 3_000 });
     for (const id of ["a", "b", "c"]) endedRun(streams, id, undefined, "x".repeat(1_000));
     expect(["a", "b", "c"].map((id) => streams.has(id))).toEqual([false, true, true]);
+  });
+
+  test("many small events count what they take in memory, not only their few bytes of text", () => {
+    const streams = new RunStreams({ ...DEFAULT_STREAM_RETENTION, maxBytes: 100_000 });
+    streams.open("chatty", "t");
+    for (let i = 0; i < 1_000; i += 1) streams.publish("chatty", "custom", 1); // ~7 KB of text
+    streams.end("chatty");
+    expect(streams.has("chatty")).toBe(false);
+    endedRun(streams, "small");
+    expect(streams.has("small")).toBe(true);
   });
 
   test("a reader that joined before its run was dropped reads to the end", async () => {
