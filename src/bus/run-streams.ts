@@ -4,6 +4,8 @@
  * ends. Event data is serialised once, at publish time.
  */
 
+import { RecentItems } from "../recent-items.js";
+
 /**
  * How long ended runs' events stay joinable: up to `maxAgeMs` after the end, for at most the
  * `maxRuns` most recent runs holding at most `maxBytes` of events, whichever bound bites first
@@ -48,8 +50,6 @@ interface Channel {
   /** What the events take in memory, counted against `StreamRetention.maxBytes` once the run ends. */
   bytes: number;
   done: boolean;
-  /** When an ended channel is dropped at the latest. */
-  expiresAt: number;
   waiters: Set<() => void>;
 }
 
@@ -71,18 +71,20 @@ function after(a: EventKey, b: EventKey): boolean {
 export class RunStreams {
   private readonly channels = new Map<string, Channel>();
   private readonly threadChannels = new Map<string, Set<Channel>>();
-  /** Ended channels still kept, in the order they ended (a Map iterates in insertion order). */
-  private readonly ended = new Map<string, Channel>();
-  private endedBytes = 0;
+  /** Ended channels still kept; a channel dropped from here is forgotten (its readers keep it). */
+  private readonly ended: RecentItems<string, Channel>;
   private readonly threadWatchers = new Map<string, Set<() => void>>();
   private lastKey: EventKey = { ms: 0, seq: 0 };
 
-  constructor(private readonly retention: StreamRetention = DEFAULT_STREAM_RETENTION) {}
+  constructor(retention: StreamRetention = DEFAULT_STREAM_RETENTION) {
+    const { maxAgeMs, maxRuns, maxBytes } = retention;
+    this.ended = new RecentItems({ maxAgeMs, maxCount: maxRuns, maxWeight: maxBytes }, (_, channel) => this.forget(channel));
+  }
 
   /** Opens the channel of a run that was just created (or is about to run). */
   open(runId: string, threadId: string): void {
     if (this.channels.has(runId)) return;
-    const channel: Channel = { runId, threadId, events: [], bytes: 0, done: false, expiresAt: Infinity, waiters: new Set() };
+    const channel: Channel = { runId, threadId, events: [], bytes: 0, done: false, waiters: new Set() };
     this.channels.set(runId, channel);
     let ofThread = this.threadChannels.get(threadId);
     if (!ofThread) this.threadChannels.set(threadId, (ofThread = new Set()));
@@ -90,7 +92,7 @@ export class RunStreams {
   }
 
   has(runId: string): boolean {
-    this.evict(Date.now());
+    this.ended.evict();
     return this.channels.has(runId);
   }
 
@@ -117,22 +119,7 @@ export class RunStreams {
     if (!channel || channel.done) return;
     channel.done = true;
     this.notify(channel);
-    const now = Date.now();
-    channel.expiresAt = now + this.retention.maxAgeMs;
-    this.ended.set(runId, channel);
-    this.endedBytes += channel.bytes;
-    this.evict(now);
-  }
-
-  /** Drops the oldest ended channels while one is too old or there are too many; readers keep theirs. */
-  private evict(now: number): void {
-    const { maxRuns, maxBytes } = this.retention;
-    for (const channel of this.ended.values()) {
-      if (channel.expiresAt > now && this.ended.size <= maxRuns && this.endedBytes <= maxBytes) return;
-      this.ended.delete(channel.runId);
-      this.endedBytes -= channel.bytes;
-      this.forget(channel);
-    }
+    this.ended.add(runId, channel, channel.bytes);
   }
 
   private forget(channel: Channel): void {
@@ -153,7 +140,6 @@ export class RunStreams {
       this.forget(channel);
     }
     this.ended.clear();
-    this.endedBytes = 0;
   }
 
   private notify(channel: Channel): void {
@@ -163,7 +149,7 @@ export class RunStreams {
 
   /** The run's events after `lastEventId` (all of them without it), then live ones until the run ends. */
   async *subscribe(runId: string, options: SubscribeOptions = {}): AsyncGenerator<StreamEvent> {
-    this.evict(Date.now());
+    this.ended.evict();
     const channel = this.channels.get(runId);
     if (!channel) return;
     let index = this.startIndex(channel.events, options.lastEventId);

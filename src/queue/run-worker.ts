@@ -3,7 +3,7 @@ import type { RunFinish, Storage } from "../storage/storage.js";
 import type { Json, JsonObject, QueuedRun, RunStatus, ThreadStatus } from "../storage/types.js";
 import type { RunStreams } from "../bus/run-streams.js";
 import type { RunEnd, RunEndStatus, RunExecutor, RunResult } from "./executor.js";
-import { RecentEnds } from "./recent-ends.js";
+import { RecentItems } from "../recent-items.js";
 import { WakeTimer } from "./wake-timer.js";
 import { RunOutput } from "./run-output.js";
 
@@ -55,7 +55,13 @@ export class RunWorker {
   private readonly active = new Map<string, ActiveRun>();
   /** Waiters of runs that have not ended yet, by run id. */
   private readonly completions = new Map<string, Completion>();
-  private readonly recentEnds = new RecentEnds();
+  /**
+   * How runs that ended here lately ended, for `join` and `cancel?wait` calls that come just after
+   * the end. Only the answer, and bounded: at hundreds of runs a second, a minute of whole results
+   * (input, values) would pin hundreds of megabytes. A joiner of an evicted run gets the thread's
+   * stored state, as the Python server answers every ended run.
+   */
+  private readonly recentEnds = new RecentItems<string, RunEnd>({ maxAgeMs: 60_000, maxCount: 1_000 });
   private readonly cancelRequested = new Map<string, CancelAction>();
   private readonly timer = new WakeTimer(() => this.wake());
   private pumping = false;
@@ -283,7 +289,7 @@ export class RunWorker {
     return active !== undefined;
   }
 
-  /** How a run that ended in this process recently ended (see `RecentEnds` for how long). */
+  /** How a run that ended in this process lately ended (see `recentEnds` for how long). */
   recentEnd(runId: string): RunEnd | undefined {
     return this.recentEnds.get(runId);
   }
