@@ -1,5 +1,6 @@
 import type {
   Assistant,
+  CancelAction,
   AssistantVersion,
   Delivery,
   DeliveryAttempt,
@@ -17,8 +18,9 @@ import type {
 
 /**
  * The storage interface: domain operations, each atomic. Routes and workers speak only this;
- * the SQL lives in the dialect folder (`sqlite/`). Every operation is async so that a
- * networked dialect fits the same interface.
+ * the SQL lives in the dialect folders (`sqlite/`, `postgres/`). Every operation is async so that
+ * a networked dialect fits the same interface. Both dialects pass one conformance suite
+ * (test/storage/conformance), so callers never ask which database they are on.
  */
 export interface Storage {
   assistants: AssistantRepository;
@@ -28,6 +30,8 @@ export interface Storage {
   /** Read-only queries across threads for the dashboard. */
   runBrowser: RunBrowser;
   crons: CronRepository;
+  /** Answers when the database is usable; throws otherwise (`/ok?check_db=1`). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -136,6 +140,46 @@ export interface RunCreated {
   preempted: { run_id: string; action: "interrupt" | "rollback" }[];
 }
 
+/**
+ * A lease on work (a running run, a webhook attempt): held by one process until it expires unless
+ * renewed. Durations, not instants: each dialect reads its own clock (PostgreSQL's `now()`, so that
+ * processes on machines with skewed clocks agree).
+ */
+export interface LeaseRequest {
+  /** Who takes the lease: a process id (`host:pid:random`), shown on the dashboard and in logs. */
+  owner: string;
+  leaseMs: number;
+}
+
+/** A run as a queue worker holds it: `lease_id` is the fencing token of this claim. */
+export interface ClaimedRun extends QueuedRun {
+  /** New at every claim: a finish or heartbeat with an older one changes nothing. */
+  lease_id: string;
+  /** A cancel asked for before or while the run was claimed. */
+  cancel_action: CancelAction | null;
+  /**
+   * An earlier claim started this run (taken back from a dead holder, or handed back by a stopping
+   * one, which spends no attempt): the executor continues from the checkpoints it wrote.
+   */
+  resumed: boolean;
+}
+
+/** What a heartbeat learns about the leases it renewed. */
+export interface Heartbeat {
+  /** Lease ids still held (renewed); any other id given was lost (expired and taken back, or the run ended). */
+  held: string[];
+  /** Cancels recorded for held runs (a cancel signal that did not arrive still takes effect). */
+  cancels: { run_id: string; action: CancelAction }[];
+}
+
+/** What a `reclaim` took back. */
+export interface Reclaimed {
+  /** Runs put back in the queue. */
+  requeued: number;
+  /** Runs out of attempts, now leased to the caller to be ended as errors. */
+  exhausted: ClaimedRun[];
+}
+
 export interface RunFinish {
   status: Exclude<RunStatus, "pending" | "running">;
   /** The thread's state after the run; undefined leaves the stored state as it is. */
@@ -156,23 +200,45 @@ export interface RunRepository {
   delete(runId: string, threadId: string): Promise<void>;
   /**
    * Claims up to `limit` pending runs that are due, at most one per thread and none on a thread
-   * that already has a running run; marks them running and increments their attempt.
+   * that already has a running run (across every process: the database enforces it); marks them
+   * running under a new lease and increments their attempt. Concurrent claimers never get the same run.
    */
-  claim(limit: number, now: Date): Promise<QueuedRun[]>;
+  claim(limit: number, now: Date, lease: LeaseRequest): Promise<ClaimedRun[]>;
   /** The earliest `available_at` after `after` of a pending run, for a wake-up timer. */
   nextDue(after: Date): Promise<Date | undefined>;
-  /** Marks the run finished, sets the thread's state and writes the webhook outbox row, in one transaction. */
-  finish(runId: string, finish: RunFinish): Promise<void>;
+  /** Pending runs due at `now` and the oldest one's due time: the queue's depth and lag (/metrics). */
+  queueStats(now: Date): Promise<{ due: number; oldestDueAt: Date | undefined }>;
+  /** Renews the owner's leases on running runs by `leaseMs`; see `Heartbeat`. */
+  heartbeat(owner: string, leaseIds: readonly string[], leaseMs: number): Promise<Heartbeat>;
+  /**
+   * Marks the run finished, sets the thread's state and writes the webhook outbox row, in one
+   * transaction. With `leaseId`, only while that lease still holds the running run (fenced: a
+   * process that lost its lease cannot overwrite a run someone else took over). False when nothing
+   * was written: fenced out, or the run had already ended.
+   */
+  finish(runId: string, finish: RunFinish, leaseId?: string): Promise<boolean>;
+  /**
+   * Graceful hand-back (shutdown): the runs held under these leases go back to pending without
+   * spending an attempt, due at once. Answers how many were handed back.
+   */
+  release(leaseIds: readonly string[]): Promise<number>;
+  /**
+   * Takes back runs whose holder is gone: with `scope: "expired"`, running runs whose lease has
+   * expired (the sweeper, any process); with `"all"`, every running run (the embedded database's
+   * start-up, whose single owner is known dead). They go back to pending; those already tried
+   * `maxAttempts` times are leased to the caller instead, to be ended as errors.
+   */
+  reclaim(options: { scope: "expired" | "all"; maxAttempts: number; lease: LeaseRequest }): Promise<Reclaimed>;
   /**
    * A pending run cancelled before it started: it ends as interrupted (or is deleted on rollback),
    * with no webhook. Answers the run as it was, or undefined when it was not pending.
    */
-  cancelPending(runId: string, action: "interrupt" | "rollback"): Promise<QueuedRun | undefined>;
+  cancelPending(runId: string, action: CancelAction): Promise<QueuedRun | undefined>;
   /**
-   * Start-up recovery: runs left `running` by a dead process go back to pending; those already
-   * tried `maxAttempts` times are returned for the caller to end as errors.
+   * Records a cancel of a running run, for its holder to act on (at its next heartbeat if the
+   * signal is lost). True when the run was running.
    */
-  recoverAbandoned(maxAttempts: number): Promise<QueuedRun[]>;
+  requestCancel(runId: string, action: CancelAction): Promise<boolean>;
   /** Ids of pending and/or running runs matching every given filter. */
   findActive(query: { thread_id?: string; run_ids?: string[]; status: "pending" | "running" | "all" }): Promise<string[]>;
   /** Ids of the thread's runs that are pending or running. */
@@ -187,11 +253,15 @@ export interface DeliveryRecord extends Delivery {
 export interface ClaimedDelivery extends Delivery {
   /** The URL's origin: the unit of per-receiver concurrency. */
   origin: string;
+  /** The fencing token of this claim (empty for a delivery read, not claimed). */
+  lease_id: string;
 }
 
 /** One finished attempt of a leased delivery, and what the delivery does next. */
 export interface FinishedAttempt {
   delivery_id: string;
+  /** The claim's lease: an attempt recorded under a lease that was lost (and taken over) is dropped. */
+  lease_id: string;
   attempt: DeliveryAttempt;
   next: { status: "succeeded" | "failed" } | { status: "pending"; next_attempt_at: Date };
 }
@@ -201,27 +271,34 @@ export interface DeliveryClaim {
   finished: readonly FinishedAttempt[];
   limit: number;
   now: Date;
-  leaseUntil: Date;
-  /** At most this many deliveries of one origin in flight... */
+  lease: LeaseRequest;
+  /** At most this many deliveries of one origin in flight across every process... */
   perOrigin: number;
-  /** ...counting those already in flight, by origin. */
+  /**
+   * ...counting this process's own in flight, by origin (a dialect that keeps every lease in its
+   * rows counts them there, for the whole cluster, and may ignore this).
+   */
   busy: ReadonlyMap<string, number>;
 }
 
 export interface DeliveryRepository {
   /**
    * Records the finished attempts (each releasing its lease; a redelivery asked for during an
-   * attempt makes the delivery due at once), then claims up to `limit` due deliveries, oldest due
-   * first, leasing them until `leaseUntil` and skipping any origin that would exceed `perOrigin`
-   * deliveries in flight. One transaction.
+   * attempt makes the delivery due at once), then claims up to `limit` due deliveries not leased
+   * by anyone, oldest due first, leasing them for `lease.leaseMs` and skipping any origin that
+   * would exceed `perOrigin` deliveries in flight. One transaction.
    */
   claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]>;
   /** The earliest due time after `after` of a pending delivery, for a wake-up timer. */
   nextDue(after: Date): Promise<Date | undefined>;
   /** Records one finished attempt on its own (claimDue records them in batches). */
   recordAttempt(deliveryId: string, attempt: DeliveryAttempt, next: FinishedAttempt["next"]): Promise<void>;
-  /** Releases every lease, due at once: the embedded database has one owner, so a restart takes them back. */
-  releaseAllLeases(): Promise<void>;
+  /**
+   * Releases leases, the deliveries due at once: with `owner`, that process's (a graceful stop
+   * hands its cut-short attempts to the others); without, every lease (the embedded database's
+   * start-up: its single owner is known dead).
+   */
+  releaseLeases(owner?: string): Promise<void>;
   get(deliveryId: string): Promise<DeliveryRecord | undefined>;
   /** Newest first. */
   list(query: Page & { run_id?: string; thread_id?: string; status?: Delivery["status"] }): Promise<Delivery[]>;

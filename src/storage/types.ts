@@ -7,6 +7,8 @@ export type ThreadStatus = "idle" | "busy" | "interrupted" | "error";
 export type RunStatus = "pending" | "running" | "error" | "success" | "timeout" | "interrupted";
 export type MultitaskStrategy = "reject" | "rollback" | "interrupt" | "enqueue";
 export type SortOrder = "asc" | "desc";
+/** What stopping a run does: `interrupt` keeps what it wrote, `rollback` removes it. */
+export type CancelAction = "interrupt" | "rollback";
 
 export interface Assistant {
   assistant_id: string;

@@ -9,6 +9,7 @@ import { MIGRATIONS } from "../../src/storage/sqlite/migrations.js";
 import { openSqliteStorage, type SqliteStorage } from "../../src/storage/sqlite/index.js";
 import type { RunStatus } from "../../src/storage/types.js";
 
+const LEASE = { owner: "test:1:counts", leaseMs: 60_000 };
 const dirs: string[] = [];
 const opened: SqliteStorage[] = [];
 afterEach(async () => {
@@ -69,7 +70,7 @@ describe("run counts by status (kept by triggers)", () => {
     await expectCounts();
     expect((await storage.runBrowser.countByStatus({})).pending).toBe(9);
 
-    const claimed = await storage.runs.claim(4, new Date());
+    const claimed = await storage.runs.claim(4, new Date(), LEASE);
     await expectCounts();
     await storage.runs.finish(claimed[0].run_id, { status: "success", thread: { status: "idle", values: {} } });
     await storage.runs.finish(claimed[1].run_id, { status: "error", thread: { status: "error" } });
@@ -79,7 +80,7 @@ describe("run counts by status (kept by triggers)", () => {
     await storage.runs.cancelPending(pendingLeft[0], "interrupt");
     await expectCounts();
 
-    const more = await storage.runs.claim(10, new Date());
+    const more = await storage.runs.claim(10, new Date(), LEASE);
     // Each run but the second on the shared thread has a thread of its own: by now all are claimed.
     expect([...claimed, ...more].map((run) => run.run_id)).toContain(stateless.run_id);
     await storage.runs.finish(stateless.run_id, { status: "success", delete_thread: true });

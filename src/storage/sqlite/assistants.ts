@@ -3,8 +3,16 @@ import type { AssistantCreate, AssistantPatch, AssistantRepository, AssistantSea
 import type { Assistant, AssistantVersion, JsonObject } from "../types.js";
 import { conflict, notFound } from "../../errors.js";
 import { systemAssistantId } from "../system-assistant.js";
+import {
+  ASSISTANT_SORT,
+  newAssistantFields,
+  patchedAssistantFields,
+  systemAssistantFields,
+  type AssistantFields,
+} from "../domain/assistants.js";
+import { chooseSort } from "../domain/sorting.js";
 import { containsJson, parseJson, toJson } from "./json.js";
-import { orderBy } from "./sql.js";
+import { sortClause } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
 import { transaction } from "./transaction.js";
 
@@ -27,6 +35,18 @@ function fromRow(row: AssistantRow): Assistant {
     config: parseJson<JsonObject>(row.config),
     context: parseJson<JsonObject>(row.context),
     metadata: parseJson<JsonObject>(row.metadata),
+  };
+}
+
+/** The columns of an assistant's fields (JSON as text). */
+function fieldColumns(fields: AssistantFields): Pick<AssistantRow, keyof AssistantFields> {
+  return {
+    graph_id: fields.graph_id,
+    name: fields.name,
+    description: fields.description,
+    config: toJson(fields.config),
+    context: toJson(fields.context),
+    metadata: toJson(fields.metadata),
   };
 }
 
@@ -64,18 +84,7 @@ export class SqliteAssistants implements AssistantRepository {
       for (const graphId of graphIds) {
         const assistantId = systemAssistantId(graphId);
         if (this.getStmt.get(assistantId)) continue;
-        this.insert({
-          assistant_id: assistantId,
-          graph_id: graphId,
-          name: graphId,
-          description: null,
-          config: "{}",
-          context: "{}",
-          metadata: toJson({ created_by: "system" }),
-          version: 1,
-          created_at: now,
-          updated_at: now,
-        });
+        this.insert({ assistant_id: assistantId, ...fieldColumns(systemAssistantFields(graphId)), version: 1, created_at: now, updated_at: now });
       }
     });
   }
@@ -89,18 +98,7 @@ export class SqliteAssistants implements AssistantRepository {
         if (input.if_exists === "do_nothing") return fromRow(existing);
         throw conflict(`assistant ${assistantId} already exists`);
       }
-      const row: AssistantRow = {
-        assistant_id: assistantId,
-        graph_id: input.graph_id,
-        name: input.name ?? "Untitled",
-        description: input.description ?? null,
-        config: toJson(input.config ?? {}),
-        context: toJson(input.context ?? {}),
-        metadata: toJson(input.metadata ?? {}),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-      };
+      const row: AssistantRow = { assistant_id: assistantId, ...fieldColumns(newAssistantFields(input)), version: 1, created_at: now, updated_at: now };
       this.insert(row);
       return fromRow(row);
     });
@@ -121,15 +119,7 @@ export class SqliteAssistants implements AssistantRepository {
         .get(assistantId)!;
       const row: AssistantRow = {
         ...current,
-        graph_id: patch.graph_id ?? current.graph_id,
-        name: patch.name ?? current.name,
-        description: patch.description !== undefined ? patch.description : current.description,
-        config: patch.config !== undefined ? toJson(patch.config) : current.config,
-        context: patch.context !== undefined ? toJson(patch.context) : current.context,
-        // Metadata is merged, as the official server does.
-        metadata: patch.metadata !== undefined
-          ? toJson({ ...parseJson<JsonObject>(current.metadata), ...patch.metadata })
-          : current.metadata,
+        ...fieldColumns(patchedAssistantFields(fromRow(current), patch)),
         version: latest + 1,
         updated_at: now,
       };
@@ -156,7 +146,7 @@ export class SqliteAssistants implements AssistantRepository {
       params.push(query.name);
     }
     const sql = `SELECT * FROM assistants ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ${orderBy(query.sort_by ?? "created_at", query.sort_order ?? "desc", ["assistant_id", "created_at", "updated_at", "name", "graph_id"])}`;
+      ${sortClause(chooseSort(ASSISTANT_SORT, query, "created_at"))}`;
     const rows = this.db.prepare<unknown[], AssistantRow>(sql).all(...params);
     // Assistants are few: metadata containment is checked in memory.
     return query.metadata ? rows.filter((row) => containsJson(parseJson(row.metadata), query.metadata!)) : rows;

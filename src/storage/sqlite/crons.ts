@@ -1,8 +1,11 @@
 import type { Cron, CronCreate, CronFilter, CronRepository, CronSearch, CronUpdate } from "../storage.js";
 import type { JsonObject } from "../types.js";
 import { notFound } from "../../errors.js";
+import { CRON_SORT, newCron, updatedCron } from "../domain/crons.js";
+import { ChangeListeners } from "../domain/listeners.js";
+import { chooseSort } from "../domain/sorting.js";
 import { containsJson, parseJson, toJson } from "./json.js";
-import { LimitedStatement, orderBy } from "./sql.js";
+import { LimitedStatement, sortClause } from "./sql.js";
 import type { SqliteDatabase } from "./database.js";
 import { transaction } from "./transaction.js";
 import type { SqliteThreads } from "./threads.js";
@@ -47,11 +50,10 @@ function toRow(cron: Cron): CronRow {
   return { ...cron, enabled: cron.enabled ? 1 : 0, payload: toJson(cron.payload), metadata: toJson(cron.metadata) };
 }
 
-const SORTABLE = ["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"] as const;
-
 export class SqliteCrons implements CronRepository {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new ChangeListeners();
   private readonly getStmt;
+  private readonly assistantExistsStmt;
   private readonly insertStmt;
   private readonly updateStmt;
   private readonly deleteStmt;
@@ -64,6 +66,7 @@ export class SqliteCrons implements CronRepository {
     private readonly threads: SqliteThreads,
   ) {
     this.getStmt = db.prepare<[string], CronRow>("SELECT * FROM crons WHERE cron_id = ?");
+    this.assistantExistsStmt = db.prepare<[string], { found: 1 }>("SELECT 1 AS found FROM assistants WHERE assistant_id = ?");
     this.insertStmt = db.prepare(
       `INSERT INTO crons (cron_id, assistant_id, thread_id, schedule, timezone, end_time, enabled, on_run_completed, payload,
          metadata, user_id, next_run_date, created_at, updated_at)
@@ -84,18 +87,15 @@ export class SqliteCrons implements CronRepository {
     this.nextDueStmt = db.prepare<[], { at: string | null }>("SELECT min(next_run_date) AS at FROM crons WHERE enabled = 1");
   }
 
-  private changed(): void {
-    for (const listener of this.listeners) listener();
-  }
-
   async create(input: CronCreate): Promise<Cron> {
-    const now = new Date().toISOString();
-    const cron: Cron = { ...input, user_id: null, created_at: now, updated_at: now };
+    const cron = newCron(input, new Date().toISOString());
     transaction(this.db, () => {
       if (input.thread_id !== null && !this.threads.getSync(input.thread_id)) throw notFound("thread", input.thread_id);
+      // Named rather than left to the foreign key, whose error would be a 500.
+      if (!this.assistantExistsStmt.get(input.assistant_id)) throw notFound("assistant", input.assistant_id);
       this.insertStmt.run(toRow(cron));
     });
-    this.changed();
+    this.listeners.notify();
     return cron;
   }
 
@@ -108,17 +108,17 @@ export class SqliteCrons implements CronRepository {
     const cron = transaction(this.db, () => {
       const row = this.getStmt.get(cronId);
       if (!row) throw notFound("cron", cronId);
-      const next: Cron = { ...fromRow(row), ...update, updated_at: new Date().toISOString() };
+      const next = updatedCron(fromRow(row), update, new Date().toISOString());
       this.updateStmt.run(toRow(next));
       return next;
     });
-    this.changed();
+    this.listeners.notify();
     return cron;
   }
 
   async delete(cronId: string): Promise<boolean> {
     const deleted = this.deleteStmt.run(cronId).changes > 0;
-    if (deleted) this.changed();
+    if (deleted) this.listeners.notify();
     return deleted;
   }
 
@@ -135,7 +135,7 @@ export class SqliteCrons implements CronRepository {
       params.push(query.enabled ? 1 : 0);
     }
     const sql = `SELECT * FROM crons ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ${orderBy(query.sort_by ?? "created_at", query.sort_order ?? "desc", SORTABLE)}, cron_id`;
+      ${sortClause(chooseSort(CRON_SORT, query, "created_at"))}`;
     const rows = this.db.prepare<unknown[], CronRow>(sql).all(...params);
     // Crons are few: metadata containment is checked in memory, as for assistants.
     return query.metadata ? rows.filter((row) => containsJson(parseJson(row.metadata), query.metadata!)) : rows;
@@ -163,7 +163,6 @@ export class SqliteCrons implements CronRepository {
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 }

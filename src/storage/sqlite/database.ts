@@ -17,7 +17,7 @@ export function databasePath(dataDir: string): string {
  * WAL with synchronous=NORMAL: a committed transaction survives a process crash (SIGKILL);
  * only an OS crash or power loss can drop the last few.
  */
-export function openDatabase(dataDir: string, extraSchema: string[] = []): SqliteDatabase {
+export function openDatabase(dataDir: string): SqliteDatabase {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(databasePath(dataDir));
   db.pragma("journal_mode = WAL");
@@ -26,7 +26,6 @@ export function openDatabase(dataDir: string, extraSchema: string[] = []): Sqlit
   db.pragma("busy_timeout = 5000");
   deferCheckpoints(db);
   migrate(db);
-  for (const sql of extraSchema) db.exec(sql);
   return db;
 }
 

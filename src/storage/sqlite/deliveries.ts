@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ClaimedDelivery, DeliveryClaim, DeliveryRecord, DeliveryRepository, FinishedAttempt, Page } from "../storage.js";
-import type { DeliveryAttempt, DeliveryStatus, JsonObject } from "../types.js";
+import type { Delivery, DeliveryAttempt, DeliveryStatus, JsonObject } from "../types.js";
+import { notFound } from "../../errors.js";
+import { afterAttempt, afterRelease, MANUAL, originOf, redelivery, type DeliveryState, type ManualRequest } from "../domain/delivery-states.js";
 import { parseJson, toJson } from "./json.js";
 import type { SqliteDatabase } from "./database.js";
 import { transaction } from "./transaction.js";
@@ -16,39 +18,37 @@ interface DeliveryRow {
   status: DeliveryStatus;
   attempt_count: number;
   automatic_attempts: number;
-  manual_requested: number;
+  manual_requested: ManualRequest;
   next_attempt_at: string | null;
   created_at: string;
   updated_at: string;
 }
 
-/**
- * `manual_requested`: 0 none; 1 the next attempt is a manual one; 2 asked for while an attempt
- * was in flight, so another (manual) attempt follows it at once.
- */
-const MANUAL_DURING_ATTEMPT = 2;
-
-function fromRow(row: DeliveryRow): ClaimedDelivery {
+function fromRow(row: DeliveryRow): Delivery {
   return {
     delivery_id: row.delivery_id,
     run_id: row.run_id,
     thread_id: row.thread_id,
     url: row.url,
-    origin: row.origin,
     payload: parseJson<JsonObject>(row.payload),
     status: row.status,
     attempt_count: row.attempt_count,
     automatic_attempts: row.automatic_attempts,
-    manual_requested: row.manual_requested > 0,
+    manual_requested: row.manual_requested !== MANUAL.none,
     next_attempt_at: row.next_attempt_at,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
 }
 
-/** The concurrency bucket of a URL: the origin the sender limits per (the URL itself if it does not parse). */
-function originOf(url: string): string {
-  return URL.canParse(url) ? new URL(url).origin : url;
+/** A claim held in memory: the attempt in flight under it, until recorded or released. */
+interface Lease {
+  owner: string;
+  lease_id: string;
+  /** ms since the epoch. */
+  until: number;
+  /** The row's `manual_requested`, kept with the lease: a record then needs no read of the row. */
+  manual: ManualRequest;
 }
 
 /**
@@ -58,18 +58,19 @@ function originOf(url: string): string {
  * nothing; an attempt's record is one INSERT and one UPDATE, batched with others in one commit.
  */
 export class SqliteDeliveries implements DeliveryRepository {
-  /** delivery_id → lease end (ms): claimed, attempt not yet recorded. */
-  private readonly leases = new Map<string, number>();
+  /** delivery_id → its lease: claimed, attempt not yet recorded. */
+  private readonly leases = new Map<string, Lease>();
   private readonly insertStmt;
   private readonly getStmt;
+  private readonly manualStmt;
   private readonly attemptsStmt;
   private readonly originsStmt;
   private readonly dueStmt;
   private readonly nextDueStmt;
   private readonly insertAttemptStmt;
   private readonly recordStmt;
-  private readonly releaseStmt;
-  private readonly redeliverNowStmt;
+  private readonly stateStmt;
+  private readonly awaitingStmt;
   private readonly redeliverAfterStmt;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -78,6 +79,9 @@ export class SqliteDeliveries implements DeliveryRepository {
        VALUES (@delivery_id, @run_id, @thread_id, @url, @origin, @payload, 'pending', @now, @now, @now)`,
     );
     this.getStmt = db.prepare<[string], DeliveryRow>("SELECT * FROM webhook_deliveries WHERE delivery_id = ?");
+    this.manualStmt = db
+      .prepare<[string], ManualRequest>("SELECT manual_requested FROM webhook_deliveries WHERE delivery_id = ?")
+      .pluck();
     this.attemptsStmt = db.prepare<[string], DeliveryAttempt>(
       `SELECT attempt, trigger, started_at, duration_ms, status_code, error, response_excerpt
        FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt`,
@@ -104,26 +108,21 @@ export class SqliteDeliveries implements DeliveryRepository {
       `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, status_code, error, response_excerpt)
        VALUES (@delivery_id, @attempt, @trigger, @started_at, @duration_ms, @status_code, @error, @response_excerpt)`,
     );
-    // Every right-hand side reads the row as it was before this UPDATE.
     this.recordStmt = db.prepare(
-      `UPDATE webhook_deliveries SET
-         status = CASE WHEN manual_requested = ${MANUAL_DURING_ATTEMPT} THEN 'pending' ELSE @status END,
-         next_attempt_at = CASE WHEN manual_requested = ${MANUAL_DURING_ATTEMPT} THEN @now ELSE @next_attempt_at END,
-         manual_requested = CASE WHEN manual_requested = ${MANUAL_DURING_ATTEMPT} THEN 1 ELSE 0 END,
+      `UPDATE webhook_deliveries SET status = @status, next_attempt_at = @next_attempt_at, manual_requested = @manual_requested,
          attempt_count = @attempt, automatic_attempts = automatic_attempts + @automatic, updated_at = @now
        WHERE delivery_id = @delivery_id`,
     );
-    // A redelivery asked for during an attempt of a process that then died: due at once.
-    this.releaseStmt = db.prepare(
-      `UPDATE webhook_deliveries SET manual_requested = 1, status = 'pending', next_attempt_at = @now
-       WHERE manual_requested = ${MANUAL_DURING_ATTEMPT}`,
-    );
-    this.redeliverNowStmt = db.prepare(
-      `UPDATE webhook_deliveries SET manual_requested = 1, status = 'pending', next_attempt_at = @now, updated_at = @now
+    this.stateStmt = db.prepare(
+      `UPDATE webhook_deliveries SET status = @status, next_attempt_at = @next_attempt_at, manual_requested = @manual_requested, updated_at = @now
        WHERE delivery_id = @delivery_id`,
     );
+    // Redeliveries asked for during attempts of a process that then died (its leases died with it).
+    this.awaitingStmt = db
+      .prepare<[], string>(`SELECT delivery_id FROM webhook_deliveries WHERE manual_requested = ${MANUAL.afterAttempt}`)
+      .pluck();
     this.redeliverAfterStmt = db.prepare(
-      `UPDATE webhook_deliveries SET manual_requested = ${MANUAL_DURING_ATTEMPT}, updated_at = @now WHERE delivery_id = @delivery_id`,
+      `UPDATE webhook_deliveries SET manual_requested = ${MANUAL.afterAttempt}, updated_at = @now WHERE delivery_id = @delivery_id`,
     );
   }
 
@@ -143,15 +142,15 @@ export class SqliteDeliveries implements DeliveryRepository {
   }
 
   private leased(deliveryId: string, nowMs: number): boolean {
-    const until = this.leases.get(deliveryId);
-    return until !== undefined && until > nowMs;
+    const lease = this.leases.get(deliveryId);
+    return lease !== undefined && lease.until > nowMs;
   }
 
   async claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
     const nowMs = claim.now.getTime();
     const nowIso = claim.now.toISOString();
     const claimed = transaction(this.db, () => {
-      for (const finished of claim.finished) this.record(finished, nowIso);
+      for (const finished of claim.finished) this.record(finished, claim.now);
       if (claim.limit <= 0) return [];
       // Each origin's oldest due deliveries not in flight, up to its free slots; then the oldest due of them all.
       const candidates: DeliveryRow[] = [];
@@ -165,30 +164,61 @@ export class SqliteDeliveries implements DeliveryRepository {
           if (++taken === free) break;
         }
       }
-      candidates.sort((a, b) => (a.next_attempt_at! < b.next_attempt_at! ? -1 : a.next_attempt_at! > b.next_attempt_at! ? 1 : 0));
+      // Due time, then age: the order the PostgreSQL side claims in.
+      candidates.sort((a, b) => (a.next_attempt_at! < b.next_attempt_at! ? -1 : a.next_attempt_at! > b.next_attempt_at! ? 1 : a.seq - b.seq));
       return candidates.slice(0, claim.limit);
     });
-    const until = claim.leaseUntil.getTime();
-    for (const row of claimed) this.leases.set(row.delivery_id, until);
-    return claimed.map(fromRow);
+    const until = nowMs + claim.lease.leaseMs;
+    return claimed.map((row) => {
+      const lease: Lease = { owner: claim.lease.owner, lease_id: randomUUID(), until, manual: row.manual_requested };
+      this.leases.set(row.delivery_id, lease);
+      return { ...fromRow(row), origin: row.origin, lease_id: lease.lease_id };
+    });
   }
 
-  private record({ delivery_id, attempt, next }: FinishedAttempt, nowIso: string): void {
-    this.insertAttemptStmt.run({ delivery_id, ...attempt });
+  /** Fenced: an attempt whose lease was released, or lapsed and was claimed again, is not recorded. */
+  private record({ delivery_id, lease_id, attempt, next }: FinishedAttempt, now: Date): void {
+    const lease = this.leases.get(delivery_id);
+    if (lease?.lease_id !== lease_id) return;
+    this.leases.delete(delivery_id);
+    this.writeAttempt(delivery_id, attempt, afterAttempt(lease.manual, next, now), now);
+  }
+
+  private writeAttempt(deliveryId: string, attempt: DeliveryAttempt, state: DeliveryState, now: Date): void {
+    this.insertAttemptStmt.run({ delivery_id: deliveryId, ...attempt });
     this.recordStmt.run({
-      delivery_id,
-      status: next.status,
-      next_attempt_at: next.status === "pending" ? next.next_attempt_at.toISOString() : null,
+      delivery_id: deliveryId,
+      status: state.status,
+      next_attempt_at: state.next_attempt_at?.toISOString() ?? null,
+      manual_requested: state.manual_requested,
       attempt: attempt.attempt,
       automatic: attempt.trigger === "automatic" ? 1 : 0,
-      now: nowIso,
+      now: now.toISOString(),
     });
-    this.leases.delete(delivery_id);
+  }
+
+  /** Writes a delivery's next state, keeping the copy of `manual_requested` in its lease (if any) in step. */
+  private writeState(deliveryId: string, state: DeliveryState, now: Date): boolean {
+    const written = this.stateStmt.run({
+      delivery_id: deliveryId,
+      status: state.status,
+      next_attempt_at: state.next_attempt_at?.toISOString() ?? null,
+      manual_requested: state.manual_requested,
+      now: now.toISOString(),
+    });
+    const lease = this.leases.get(deliveryId);
+    if (lease) lease.manual = state.manual_requested;
+    return written.changes > 0;
   }
 
   async recordAttempt(deliveryId: string, attempt: DeliveryAttempt, next: FinishedAttempt["next"]): Promise<void> {
-    const nowIso = new Date().toISOString();
-    transaction(this.db, () => this.record({ delivery_id: deliveryId, attempt, next }, nowIso));
+    const now = new Date();
+    transaction(this.db, () => {
+      const manual = this.manualStmt.get(deliveryId);
+      if (manual === undefined) throw notFound("delivery", deliveryId);
+      this.leases.delete(deliveryId);
+      this.writeAttempt(deliveryId, attempt, afterAttempt(manual, next, now), now);
+    });
   }
 
   async nextDue(after: Date): Promise<Date | undefined> {
@@ -196,19 +226,31 @@ export class SqliteDeliveries implements DeliveryRepository {
     return row?.at ? new Date(row.at) : undefined;
   }
 
-  async releaseAllLeases(): Promise<void> {
-    this.leases.clear();
-    this.releaseStmt.run({ now: new Date().toISOString() });
+  async releaseLeases(owner?: string): Promise<void> {
+    const now = new Date();
+    transaction(this.db, () => {
+      if (owner === undefined) {
+        // Start-up: the leases of the dead owner died with it; only what it wrote to the rows is left.
+        this.leases.clear();
+        for (const deliveryId of this.awaitingStmt.all()) this.writeState(deliveryId, afterRelease(MANUAL.afterAttempt, now)!, now);
+        return;
+      }
+      for (const [deliveryId, lease] of this.leases) {
+        if (lease.owner !== owner) continue;
+        this.leases.delete(deliveryId);
+        const state = afterRelease(lease.manual, now);
+        if (state) this.writeState(deliveryId, state, now);
+      }
+    });
   }
 
   async get(deliveryId: string): Promise<DeliveryRecord | undefined> {
     const row = this.getStmt.get(deliveryId);
     if (!row) return undefined;
-    const { origin: _origin, ...delivery } = fromRow(row);
-    return { ...delivery, attempts: this.attemptsStmt.all(deliveryId) };
+    return { ...fromRow(row), attempts: this.attemptsStmt.all(deliveryId) };
   }
 
-  async list(query: Page & { run_id?: string; thread_id?: string; status?: DeliveryStatus }): Promise<ClaimedDelivery[]> {
+  async list(query: Page & { run_id?: string; thread_id?: string; status?: DeliveryStatus }): Promise<Delivery[]> {
     const conditions: string[] = [];
     const params: unknown[] = [];
     for (const column of ["run_id", "thread_id", "status"] as const) {
@@ -226,8 +268,10 @@ export class SqliteDeliveries implements DeliveryRepository {
 
   async redeliver(deliveryId: string): Promise<boolean> {
     const now = new Date();
-    // During an attempt the request is remembered and served right after it.
-    const stmt = this.leased(deliveryId, now.getTime()) ? this.redeliverAfterStmt : this.redeliverNowStmt;
-    return stmt.run({ delivery_id: deliveryId, now: now.toISOString() }).changes > 0;
+    const asked = redelivery(this.leased(deliveryId, now.getTime()), now);
+    if (asked.kind === "now") return this.writeState(deliveryId, asked.state, now);
+    if (this.redeliverAfterStmt.run({ delivery_id: deliveryId, now: now.toISOString() }).changes === 0) return false;
+    this.leases.get(deliveryId)!.manual = MANUAL.afterAttempt;
+    return true;
   }
 }

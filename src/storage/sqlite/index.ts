@@ -14,6 +14,7 @@ export class SqliteStorage implements Storage {
   readonly deliveries: SqliteDeliveries;
   readonly crons: SqliteCrons;
   readonly runBrowser: SqliteRunBrowser;
+  private readonly pingStmt;
 
   constructor(readonly db: SqliteDatabase) {
     this.assistants = new SqliteAssistants(db);
@@ -22,6 +23,12 @@ export class SqliteStorage implements Storage {
     this.runs = new SqliteRuns(db, this.threads, this.deliveries);
     this.crons = new SqliteCrons(db, this.threads);
     this.runBrowser = new SqliteRunBrowser(db, this.runs);
+    // A read through the connection: it throws once the connection is closed.
+    this.pingStmt = db.prepare("SELECT count(*) FROM schema_migrations");
+  }
+
+  async ping(): Promise<void> {
+    this.pingStmt.get();
   }
 
   async close(): Promise<void> {
@@ -29,6 +36,6 @@ export class SqliteStorage implements Storage {
   }
 }
 
-export function openSqliteStorage(dataDir: string, extraSchema: string[] = []): SqliteStorage {
-  return new SqliteStorage(openDatabase(dataDir, extraSchema));
+export function openSqliteStorage(dataDir: string): SqliteStorage {
+  return new SqliteStorage(openDatabase(dataDir));
 }

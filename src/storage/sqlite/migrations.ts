@@ -205,4 +205,40 @@ BEGIN
 END;
 `,
   },
+  {
+    id: 5,
+    name: "run leases",
+    // A claimed run is leased: lease_id is the claim's fencing token (a finish or heartbeat under an
+    // older one writes nothing), lease_expires_at (ms since the epoch) when it lapses unless renewed.
+    // cancel_action records a cancel for the holder to act on. The unique index makes "at most one
+    // running run per thread" the database's rule, not only the claim query's.
+    sql: `
+ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+ALTER TABLE runs ADD COLUMN lease_id TEXT;
+ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
+ALTER TABLE runs ADD COLUMN cancel_action TEXT;
+DROP INDEX runs_running;
+CREATE UNIQUE INDEX runs_one_running_per_thread ON runs (thread_id) WHERE status = 'running';
+CREATE INDEX runs_lease_expiry ON runs (lease_expires_at) WHERE status = 'running';
+`,
+  },
+  {
+    id: 6,
+    name: "the store's tables belong to storage",
+    // Created by the runtime until now (IF NOT EXISTS keeps databases that already have them).
+    sql: `
+CREATE TABLE IF NOT EXISTS store_items (
+  prefix TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  ttl_minutes REAL,
+  PRIMARY KEY (prefix, key)
+);
+CREATE INDEX IF NOT EXISTS store_items_expires_at ON store_items (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS store_items_updated_at ON store_items (updated_at);
+`,
+  },
 ];

@@ -1,39 +1,26 @@
-import { RUN_STATUSES, type BrowsedRun, type FailingDelivery, type Page, type RunBrowse, type RunBrowser, type RunRepository } from "../storage.js";
+import type { BrowsedRun, FailingDelivery, Page, RunBrowse, RunBrowser, RunRepository } from "../storage.js";
 import type { DeliveryStatus, RunStatus } from "../types.js";
+import {
+  deliveryCounts,
+  deliverySummary,
+  failingDelivery,
+  FAILING,
+  LAST_ATTEMPT_JOIN,
+  RUN_BROWSE_FILTERS,
+  runCounts,
+  type DeliveryColumns,
+  type FailingColumns,
+} from "../domain/run-browser.js";
 import type { SqliteDatabase } from "./database.js";
 
-interface ListRow {
+interface ListRow extends DeliveryColumns {
   run_id: string;
-  delivery_id: string | null;
-  delivery_status: DeliveryStatus | null;
-  attempt_count: number | null;
-  last_error: string | null;
 }
-
-interface FailingRow {
-  delivery_id: string;
-  run_id: string;
-  thread_id: string | null;
-  url: string;
-  status: DeliveryStatus;
-  attempt_count: number;
-  next_attempt_at: string | null;
-  created_at: string;
-  updated_at: string;
-  attempt: number;
-  started_at: string;
-  status_code: number | null;
-  error: string | null;
-}
-
-// A failed attempt always carries an error (the sender names every non-2xx); a success never does.
-const LAST_ATTEMPT_JOIN = "JOIN webhook_attempts a ON a.delivery_id = d.delivery_id AND a.attempt = d.attempt_count";
-const FAILING = "(d.status = 'failed' OR (d.status = 'pending' AND a.error IS NOT NULL))";
 
 function runFilters(query: RunBrowse): { conditions: string[]; params: string[] } {
   const conditions: string[] = [];
   const params: string[] = [];
-  for (const column of ["status", "assistant_id", "thread_id"] as const) {
+  for (const column of RUN_BROWSE_FILTERS) {
     const value = query[column];
     if (value !== undefined) {
       conditions.push(`r.${column} = ?`);
@@ -58,7 +45,7 @@ export class SqliteRunBrowser implements RunBrowser {
     private readonly db: SqliteDatabase,
     private readonly runs: RunRepository,
   ) {
-    this.failingStmt = db.prepare<[number], FailingRow>(
+    this.failingStmt = db.prepare<[number], FailingColumns>(
       `SELECT d.delivery_id, d.run_id, d.thread_id, d.url, d.status, d.attempt_count, d.next_attempt_at, d.created_at,
          d.updated_at, a.attempt, a.started_at, a.status_code, a.error
        FROM webhook_deliveries d ${LAST_ATTEMPT_JOIN}
@@ -99,55 +86,26 @@ export class SqliteRunBrowser implements RunBrowser {
     for (const row of rows) {
       const run = await this.runs.get(row.run_id);
       if (!run) continue; // deleted since the query
-      browsed.push({
-        ...run,
-        delivery:
-          row.delivery_id === null
-            ? null
-            : {
-                delivery_id: row.delivery_id,
-                status: row.delivery_status!,
-                attempt_count: row.attempt_count!,
-                failing: row.delivery_status === "failed" || row.last_error !== null,
-              },
-      });
+      browsed.push({ ...run, delivery: deliverySummary(row) });
     }
     return browsed;
   }
 
   async countByStatus(query: Omit<RunBrowse, "status">): Promise<Record<RunStatus, number>> {
-    const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
     // One thread's runs are counted from the runs table (an index range); everything else from the
     // counts the triggers keep, since a count over all runs would scan the table.
-    const rows =
+    return runCounts(
       query.thread_id !== undefined
         ? this.threadCountsStmt.all({ thread: query.thread_id, assistant: query.assistant_id ?? null })
-        : this.countsStmt.all({ assistant: query.assistant_id ?? null });
-    for (const row of rows) counts[row.status] = row.total;
-    return counts;
+        : this.countsStmt.all({ assistant: query.assistant_id ?? null }),
+    );
   }
 
   async failingDeliveries(limit: number): Promise<FailingDelivery[]> {
-    return this.failingStmt.all(limit).map((row) => ({
-      delivery_id: row.delivery_id,
-      run_id: row.run_id,
-      thread_id: row.thread_id,
-      url: row.url,
-      status: row.status,
-      attempt_count: row.attempt_count,
-      next_attempt_at: row.status === "pending" ? row.next_attempt_at : null,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-      last_attempt: { attempt: row.attempt, started_at: row.started_at, status_code: row.status_code, error: row.error },
-    }));
+    return this.failingStmt.all(limit).map(failingDelivery);
   }
 
   async deliveryCounts(): Promise<Record<DeliveryStatus | "retrying", number>> {
-    const counts: Record<DeliveryStatus | "retrying", number> = { pending: 0, succeeded: 0, failed: 0, retrying: 0 };
-    for (const row of this.deliveryCountsStmt.all()) {
-      counts[row.status] = row.total;
-      counts.retrying += row.retrying;
-    }
-    return counts;
+    return deliveryCounts(this.deliveryCountsStmt.all());
   }
 }

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { databasePath, openDatabase } from "./database.js";
-import { STORE_SCHEMA_SQL } from "../../runtime/store.js";
 
 /**
  * The schema every migration produces, as SQL text in a stable order: committed as schema.sql so
@@ -12,7 +11,7 @@ import { STORE_SCHEMA_SQL } from "../../runtime/store.js";
 export function dumpSchema(): string {
   const dir = mkdtempSync(join(tmpdir(), "hookgraph-schema-"));
   try {
-    openDatabase(dir, [STORE_SCHEMA_SQL]).close();
+    openDatabase(dir).close();
     const db = new Database(databasePath(dir), { readonly: true });
     const rows = db
       .prepare<[], { sql: string }>(

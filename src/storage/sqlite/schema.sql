@@ -84,7 +84,7 @@ CREATE TABLE runs (
   ended_at TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-);
+, lease_owner TEXT, lease_id TEXT, lease_expires_at INTEGER, cancel_action TEXT);
 
 CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
 
@@ -156,9 +156,11 @@ CREATE INDEX crons_due ON crons (next_run_date) WHERE enabled = 1;
 
 CREATE INDEX crons_thread ON crons (thread_id);
 
-CREATE INDEX runs_pending ON runs (available_at, seq) WHERE status = 'pending';
+CREATE INDEX runs_lease_expiry ON runs (lease_expires_at) WHERE status = 'running';
 
-CREATE INDEX runs_running ON runs (thread_id) WHERE status = 'running';
+CREATE UNIQUE INDEX runs_one_running_per_thread ON runs (thread_id) WHERE status = 'running';
+
+CREATE INDEX runs_pending ON runs (available_at, seq) WHERE status = 'pending';
 
 CREATE INDEX runs_thread ON runs (thread_id, seq);
 

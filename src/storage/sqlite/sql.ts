@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { SortOrder } from "../types.js";
+import type { Sort } from "../domain/sorting.js";
 
 /**
  * An ORDER BY clause for a column chosen by the client, checked against the allowed names. Ties
@@ -7,8 +8,16 @@ import type { SortOrder } from "../types.js";
  */
 export function orderBy(column: string, order: SortOrder, allowed: readonly string[]): string {
   if (!allowed.includes(column)) throw new Error(`cannot sort by ${column}`);
-  const direction = order === "asc" ? "ASC" : "DESC";
-  return `ORDER BY "${column}" ${direction}, rowid ${direction}`;
+  return sortClause({ column, descending: order === "desc" });
+}
+
+/**
+ * A sort from `chooseSort` (which checked the column) as ORDER BY, ties broken by insertion order.
+ * BINARY collation and NULLs first are SQLite's defaults: the order the PostgreSQL side copies.
+ */
+export function sortClause(sort: Pick<Sort, "column" | "descending">): string {
+  const direction = sort.descending ? "DESC" : "ASC";
+  return `ORDER BY "${sort.column}" ${direction}, rowid ${direction}`;
 }
 
 export function placeholders(count: number): string {

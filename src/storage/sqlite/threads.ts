@@ -3,7 +3,9 @@ import type { ThreadCreate, ThreadRepository, ThreadSearch } from "../storage.js
 import type { Json, JsonObject, Thread, ThreadStatus } from "../types.js";
 import { conflict, notFound } from "../../errors.js";
 import { containsJson, indexedScalar, jsonContainsSql, parseJson, toJson } from "./json.js";
-import { orderBy, placeholders } from "./sql.js";
+import { placeholders, sortClause } from "./sql.js";
+import { chooseSort } from "../domain/sorting.js";
+import { copiedThreadStatus, THREAD_SORT, threadExpiry } from "../domain/threads.js";
 import type { SqliteDatabase } from "./database.js";
 import { transaction } from "./transaction.js";
 
@@ -36,7 +38,7 @@ function fromRow(row: ThreadRow): Thread {
 const MAX_JSON_CONDITIONS = 100;
 
 function expiresAt(ttlMinutes: number | undefined, from: Date): string | null {
-  return ttlMinutes === undefined ? null : new Date(from.getTime() + ttlMinutes * 60_000).toISOString();
+  return threadExpiry(ttlMinutes, from)?.toISOString() ?? null;
 }
 
 export class SqliteThreads implements ThreadRepository {
@@ -163,7 +165,7 @@ export class SqliteThreads implements ThreadRepository {
       const row: ThreadRow = {
         ...source,
         thread_id: toThreadId,
-        status: source.status === "busy" ? "idle" : source.status,
+        status: copiedThreadStatus(source.status),
         created_at: now,
         updated_at: now,
         expires_at: null,
@@ -255,12 +257,7 @@ export class SqliteThreads implements ThreadRepository {
 
   async search(query: ThreadSearch): Promise<Thread[]> {
     const { clause, params, residual } = this.where(query, query.offset + query.limit);
-    const order = orderBy(query.sort_by ?? "created_at", query.sort_order ?? "desc", [
-      "thread_id",
-      "status",
-      "created_at",
-      "updated_at",
-    ]);
+    const order = sortClause(chooseSort(THREAD_SORT, query, "created_at"));
     if (!residual) {
       return this.db
         .prepare<unknown[], ThreadRow>(`SELECT * FROM threads ${clause} ${order} LIMIT ? OFFSET ?`)
