@@ -1,10 +1,12 @@
 /**
- * In-process fan-out of run stream events. Each run has a channel holding its events in order
+ * In-process fan-out of run stream events (the embedded mode's `RunStreams`). Each run has a channel holding its events in order
  * (so a client can join late or reconnect with `Last-Event-ID`), kept for a while after the run
  * ends. Event data is serialised once, at publish time.
  */
 
-import { RecentItems } from "../recent-items.js";
+import { RecentItems } from "../../recent-items.js";
+import type { KeptEvents, RunStreams, StreamEvent, SubscribeOptions } from "../bus.js";
+import { after, parseEventId, type EventKey } from "../event-ids.js";
 
 /**
  * How long ended runs' events stay joinable: up to `maxAgeMs` after the end, for at most the
@@ -26,20 +28,6 @@ const EVENT_OVERHEAD_BYTES = 176;
 
 export const DEFAULT_STREAM_RETENTION: StreamRetention = { maxAgeMs: 5 * 60_000, maxRuns: 10_000, maxBytes: 64 * 1024 * 1024 };
 
-export interface StreamEvent {
-  /** `<ms>-<seq>` like the Python server's stream ids: increasing, also across restarts. */
-  id: string;
-  event: string;
-  /** JSON text. */
-  data: string;
-}
-
-/** Where an event stands in the order of all events: the `<ms>-<seq>` of its id, as numbers. */
-interface EventKey {
-  readonly ms: number;
-  readonly seq: number;
-}
-
 /** An event as kept: its order travels with it (cheaper than a side table per event). */
 type KeptEvent = StreamEvent & EventKey;
 
@@ -53,27 +41,14 @@ interface Channel {
   waiters: Set<() => void>;
 }
 
-export interface SubscribeOptions {
-  lastEventId?: string;
-  signal?: AbortSignal;
-}
-
-/** `1795759146153-4` → {ms: 1795759146153, seq: 4}; undefined for anything else (e.g. the SDK's "-1": all events). */
-function parseEventId(id: string | undefined): EventKey | undefined {
-  const match = id === undefined ? null : /^(\d+)-(\d+)$/.exec(id);
-  return match ? { ms: Number(match[1]), seq: Number(match[2]) } : undefined;
-}
-
-function after(a: EventKey, b: EventKey): boolean {
-  return a.ms > b.ms || (a.ms === b.ms && a.seq > b.seq);
-}
-
-export class RunStreams {
+export class MemoryRunStreams implements RunStreams {
   private readonly channels = new Map<string, Channel>();
   private readonly threadChannels = new Map<string, Set<Channel>>();
   /** Ended channels still kept; a channel dropped from here is forgotten (its readers keep it). */
   private readonly ended: RecentItems<string, Channel>;
   private readonly threadWatchers = new Map<string, Set<() => void>>();
+  /** Counts `closeAll` calls: a thread reader ends when it changes (thread streams have no end of their own). */
+  private closings = 0;
   private lastKey: EventKey = { ms: 0, seq: 0 };
 
   constructor(retention: StreamRetention = DEFAULT_STREAM_RETENTION) {
@@ -91,9 +66,17 @@ export class RunStreams {
     ofThread.add(channel);
   }
 
-  has(runId: string): boolean {
+  async has(runId: string): Promise<boolean> {
     this.ended.evict();
     return this.channels.has(runId);
+  }
+
+  async kept(runId: string, max: number): Promise<KeptEvents> {
+    this.ended.evict();
+    const channel = this.channels.get(runId);
+    if (!channel) return { kept: false, items: [], omitted: 0 };
+    const items = channel.events.slice(-max).map(({ id, event, data }) => ({ id, event, data }));
+    return { kept: true, items, omitted: channel.events.length - items.length };
   }
 
   /** A fresh id: the wall clock in ms, then a counter within the ms (ids stay ordered across restarts). */
@@ -140,6 +123,8 @@ export class RunStreams {
       this.forget(channel);
     }
     this.ended.clear();
+    this.closings += 1;
+    for (const watchers of this.threadWatchers.values()) for (const wake of watchers) wake();
   }
 
   private notify(channel: Channel): void {
@@ -171,8 +156,9 @@ export class RunStreams {
     const taken = new WeakMap<Channel, number>();
     let watchers = this.threadWatchers.get(threadId);
     if (!watchers) this.threadWatchers.set(threadId, (watchers = new Set()));
+    const closings = this.closings;
     try {
-      while (!options.signal?.aborted) {
+      while (!options.signal?.aborted && closings === this.closings) {
         const pending: KeptEvent[] = [];
         for (const channel of this.threadChannels.get(threadId) ?? []) {
           const events = channel.events;
