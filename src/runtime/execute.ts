@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import type { BaseCheckpointSaver, StreamMode } from "@langchain/langgraph";
+import { RunControl as GraphRunControl, isGraphDrained, type BaseCheckpointSaver, type StreamMode } from "@langchain/langgraph";
 import { toCommand } from "./command.js";
 import type { GraphRegistry, RuntimeGraph } from "./graph-loader.js";
 import { interruptsByTask } from "./state.js";
@@ -13,6 +13,14 @@ const LANGGRAPH_VERSION: string = (createRequire(import.meta.url)("@langchain/la
 /** The error `executeRun` rejects with when its signal aborts without a reason of its own. */
 export class RunAbortedError extends Error {
   override name = "RunAbortedError";
+}
+
+/**
+ * The error `executeRun` rejects with when the graph stopped at a step boundary because `drain`
+ * aborted: its checkpoint is saved, and the run continues from it when it is executed again.
+ */
+export class RunDrainedError extends Error {
+  override name = "RunDrainedError";
 }
 
 function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
@@ -84,16 +92,23 @@ function isInterruptOnly(values: unknown): boolean {
 /**
  * Runs a graph for one run, emitting the official server's SSE events (except metadata/end/error,
  * which the run manager adds). Resolves with the outcome; rejects with the graph's error, or when
- * `signal` aborts (with the signal's reason if it is an Error).
+ * `signal` aborts (with the signal's reason if it is an Error), or with RunDrainedError when `drain`
+ * aborted and the graph stopped at its next step boundary (a stopping server hands the run on).
  */
-export async function executeRun(registry: GraphRegistry, request: RunRequest, emit: EmitFn, signal: AbortSignal): Promise<RunOutcome> {
+export async function executeRun(
+  registry: GraphRegistry,
+  request: RunRequest,
+  emit: EmitFn,
+  signal: AbortSignal,
+  drain?: AbortSignal,
+): Promise<RunOutcome> {
   if (signal.aborted) throw abortError(signal);
   const config = buildRunConfig(request);
   const graph = await registry.get(request.graphId, config, request.ephemeral ? { checkpointer: false } : {});
   const checkpointer = typeof graph.checkpointer === "object" ? graph.checkpointer : undefined;
 
   let input: unknown = request.command ? toCommand(request.command, graph) : (request.input ?? null);
-  if (request.attempt > 1 && checkpointer && (await hasRunCheckpoint(checkpointer, request.threadId, request.runId))) {
+  if (request.resumed && checkpointer && (await hasRunCheckpoint(checkpointer, request.threadId, request.runId))) {
     // Continue from where the earlier attempt stopped instead of applying the input twice.
     input = null;
     delete config.configurable!.checkpoint_id;
@@ -123,6 +138,7 @@ export async function executeRun(registry: GraphRegistry, request: RunRequest, e
     }),
     runId: request.runId,
     signal,
+    ...(drain ? { control: drainControl(drain) } : {}),
   };
 
   try {
@@ -133,10 +149,19 @@ export async function executeRun(registry: GraphRegistry, request: RunRequest, e
     }
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
+    if (isGraphDrained(error)) throw new RunDrainedError("the run stopped at a step boundary to be continued by another worker");
     throw error;
   }
   if (signal.aborted) throw abortError(signal);
   return outcome(graph, request.threadId, checkpointer ? undefined : lastValues);
+}
+
+/** The library's run control, asked to drain when `drain` aborts. */
+function drainControl(drain: AbortSignal): GraphRunControl {
+  const control = new GraphRunControl();
+  if (drain.aborted) control.requestDrain("shutdown");
+  else drain.addEventListener("abort", () => control.requestDrain("shutdown"), { once: true });
+  return control;
 }
 
 async function streamWithEvents(

@@ -1,7 +1,6 @@
-// The runtime layer: graph loading, execution, thread state, store. No HTTP, no API database.
+// The runtime layer: graph loading, execution, thread state, on the checkpointer and store it is handed. No HTTP, no database.
 export * from "./types.js";
-export { openCheckpointer, checkpointsPath, HookgraphSqliteSaver, runCheckpointMetadata } from "./checkpointer.js";
-export { SqliteStore, StoreRequestError, STORE_SCHEMA_SQL, storeItemToJson, validateStoreNamespace, type StorePutOptions, type StoreReadOptions } from "./store.js";
+export { runCheckpointMetadata } from "./checkpoint-metadata.js";
 export {
   GraphRegistry,
   GraphLoadError,
@@ -22,9 +21,6 @@ export {
   updateThreadState,
   bulkUpdateThreadState,
   getThreadHistory,
-  copyThreadCheckpoints,
-  deleteThreadCheckpoints,
-  rollbackRunCheckpoints,
   emptyThreadState,
   interruptsByTask,
   snapshotToThreadState,

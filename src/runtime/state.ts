@@ -1,7 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
-import type { HookgraphSqliteSaver } from "./checkpointer.js";
-import { transaction } from "../storage/sqlite/transaction.js";
 import type { RuntimeGraph } from "./graph-loader.js";
 import { toCommand } from "./command.js";
 import { configToCheckpoint } from "./stream-mapper.js";
@@ -165,58 +163,4 @@ export async function getThreadHistory(graph: RuntimeGraph, threadId: string, op
   });
   for await (const snapshot of history) states.push(snapshotToThreadState(snapshot));
   return states;
-}
-
-const METADATA_TEXT = "CAST(metadata AS TEXT)";
-
-/**
- * Copies every checkpoint and pending write of a thread to another thread id (`POST
- * /threads/{id}/copy`), rewriting `thread_id` in the checkpoint metadata. Works on SqliteSaver's
- * own tables (`checkpoints`, `writes`).
- */
-export function copyThreadCheckpoints(saver: HookgraphSqliteSaver, fromThreadId: string, toThreadId: string): void {
-  saver.ensureSetup();
-  transaction(saver.db, () => {
-    saver.db
-      .prepare(
-        `INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)
-         SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
-           CASE WHEN type = 'json' AND json_valid(${METADATA_TEXT}) AND json_type(${METADATA_TEXT}, '$.thread_id') IS NOT NULL
-                THEN CAST(json_set(${METADATA_TEXT}, '$.thread_id', ?) AS BLOB) ELSE metadata END
-         FROM checkpoints WHERE thread_id = ?`,
-      )
-      .run(toThreadId, toThreadId, fromThreadId);
-    saver.db
-      .prepare(
-        `INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value)
-         SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value FROM writes WHERE thread_id = ?`,
-      )
-      .run(toThreadId, fromThreadId);
-  });
-}
-
-export async function deleteThreadCheckpoints(saver: HookgraphSqliteSaver, threadId: string): Promise<void> {
-  saver.ensureSetup();
-  await saver.deleteThread(threadId);
-}
-
-/**
- * Removes the checkpoints a run wrote (found by `run_id` in their metadata, which
- * HookgraphSqliteSaver records) and the writes attached to them, so the thread returns to the state
- * before the run (multitask strategy "rollback"). Returns the number of checkpoints removed. Writes
- * the run made against an older checkpoint (e.g. a resume value) are kept: SqliteSaver does not
- * record which run made a write.
- */
-export function rollbackRunCheckpoints(saver: HookgraphSqliteSaver, threadId: string, runId: string): number {
-  saver.ensureSetup();
-  const byRun = `thread_id = ? AND json_valid(${METADATA_TEXT}) AND json_extract(${METADATA_TEXT}, '$.run_id') = ?`;
-  return transaction(saver.db, () => {
-    saver.db
-      .prepare(
-        `DELETE FROM writes WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id) IN
-           (SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE ${byRun})`,
-      )
-      .run(threadId, threadId, runId);
-    return saver.db.prepare(`DELETE FROM checkpoints WHERE ${byRun}`).run(threadId, runId).changes;
-  });
 }

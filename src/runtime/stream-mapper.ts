@@ -1,7 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import type { StreamMode } from "@langchain/langgraph";
-import { runCheckpointMetadata } from "./checkpointer.js";
+import { runCheckpointMetadata } from "./checkpoint-metadata.js";
 import { isMessageLike, serializeMessage, toJson, type MessageLike } from "./serialize.js";
 import type { CheckpointRef, EmitFn, JsonObject } from "./types.js";
 

@@ -82,6 +82,8 @@ export interface RunRequest {
   durability?: "sync" | "async" | "exit";
   /** 1 for the first execution; >1 when a worker re-runs a run whose earlier attempt died. */
   attempt: number;
+  /** An earlier execution of this run stopped part-way (its process died or handed it back): continue from its checkpoints. */
+  resumed: boolean;
   /** Run metadata (and assistant metadata), added to the graph's config metadata and checkpoints. */
   metadata?: Record<string, unknown>;
   /** Run without a checkpointer (stateless runs that keep nothing). */

@@ -1,20 +1,20 @@
+import type { ClaimedRun } from "../storage/storage.js";
 import type { GraphRegistry } from "../runtime/graph-loader.js";
 import { executeRun } from "../runtime/execute.js";
-import { deleteThreadCheckpoints, rollbackRunCheckpoints } from "../runtime/state.js";
 import { toJson } from "../runtime/serialize.js";
-import type { HookgraphSqliteSaver } from "../runtime/checkpointer.js";
 import type { ApiCommand, CheckpointSelector, RunConfig } from "../runtime/types.js";
 import type { ExecutionOutcome, RunExecutor } from "../queue/executor.js";
 import type { Json, JsonObject, QueuedRun } from "../storage/types.js";
+import type { CheckpointMaintenance } from "../storage/backend.js";
 
 /** Executes queued runs with the runtime: the run's stored kwargs become the runtime's request. */
 export class GraphExecutor implements RunExecutor {
   constructor(
     private readonly registry: GraphRegistry,
-    private readonly saver: HookgraphSqliteSaver,
+    private readonly checkpoints: CheckpointMaintenance,
   ) {}
 
-  async execute(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome> {
+  async execute(run: ClaimedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal, drain?: AbortSignal): Promise<ExecutionOutcome> {
     const kwargs = run.kwargs;
     const config = kwargs.config as RunConfig;
     const outcome = await executeRun(
@@ -36,20 +36,22 @@ export class GraphExecutor implements RunExecutor {
         checkpoint: (kwargs.checkpoint as CheckpointSelector | null) ?? null,
         durability: (kwargs.durability as "sync" | "async" | "exit" | undefined) ?? undefined,
         attempt: run.attempt,
+        resumed: run.resumed,
         metadata: run.metadata,
       },
       emit,
       signal,
+      drain,
     );
     return { interrupted: outcome.status === "interrupted", values: outcome.values, interrupts: outcome.interrupts as unknown as JsonObject };
   }
 
   async rollback(threadId: string, runId: string): Promise<void> {
-    rollbackRunCheckpoints(this.saver, threadId, runId);
+    await this.checkpoints.rollbackRun(threadId, runId);
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    await deleteThreadCheckpoints(this.saver, threadId);
+    await this.checkpoints.deleteThread(threadId);
   }
 
   async latestState(run: QueuedRun): Promise<{ values: Json | null }> {

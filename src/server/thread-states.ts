@@ -1,17 +1,9 @@
 import type { GraphRegistry } from "../runtime/graph-loader.js";
-import type { HookgraphSqliteSaver } from "../runtime/checkpointer.js";
-import {
-  copyThreadCheckpoints,
-  deleteThreadCheckpoints,
-  emptyThreadState,
-  getThreadHistory,
-  getThreadState,
-  updateThreadState,
-} from "../runtime/state.js";
+import { emptyThreadState, getThreadHistory, getThreadState, updateThreadState } from "../runtime/state.js";
 import type { CheckpointSelector } from "../runtime/types.js";
 import type { ThreadStates } from "../http/context.js";
+import type { GraphPersistence } from "../storage/backend.js";
 import type { JsonObject } from "../storage/types.js";
-import { transaction } from "../storage/sqlite/transaction.js";
 import { invalid } from "../errors.js";
 
 const asSelector = (value: JsonObject | undefined) => value as CheckpointSelector | undefined;
@@ -32,8 +24,14 @@ function isInvalidUpdate(error: unknown): error is Error {
   return error instanceof Error && (error.name === "InvalidUpdateError" || /^Subgraph ".*" not found$/.test(error.message));
 }
 
-/** Thread state through the runtime: each call binds the thread's graph to our checkpointer. */
-export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSaver): ThreadStates {
+/**
+ * Thread state through the runtime: each call binds the thread's graph to the registry's
+ * checkpointer (`checkpointer` is that one); copies and prunes go through its maintenance.
+ */
+export function threadStates(
+  registry: GraphRegistry,
+  { checkpointer, checkpoints }: Pick<GraphPersistence, "checkpointer" | "checkpoints">,
+): ThreadStates {
   return {
     async get(threadId, graphId, options) {
       if (!graphId) return emptyThreadState() as unknown as JsonObject;
@@ -59,14 +57,16 @@ export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSave
     },
 
     async patchMetadata(threadId, metadata) {
-      const latest = await saver.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
+      const latest = await checkpointer.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
       if (!latest) return;
-      // Re-putting the same checkpoint id replaces its metadata.
+      // Re-putting the same checkpoint id replaces its metadata; no new channel versions, so the
+      // channel values it references stay as they are.
       const parent = latest.parentConfig?.configurable?.checkpoint_id;
-      await saver.put(
+      await checkpointer.put(
         { configurable: { thread_id: threadId, checkpoint_ns: "", ...(parent ? { checkpoint_id: parent } : {}) } },
         latest.checkpoint,
         { ...latest.metadata!, ...metadata } as never,
+        {},
       );
     },
 
@@ -81,27 +81,8 @@ export function threadStates(registry: GraphRegistry, saver: HookgraphSqliteSave
       })) as unknown as JsonObject[];
     },
 
-    async copy(fromThreadId, toThreadId) {
-      copyThreadCheckpoints(saver, fromThreadId, toThreadId);
-    },
-
-    async delete(threadId) {
-      await deleteThreadCheckpoints(saver, threadId);
-    },
-
-    async keepLatest(threadId) {
-      saver.ensureSetup();
-      transaction(saver.db, () => {
-        const latest = saver.db
-          .prepare<[string], { checkpoint_id: string }>(
-            "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1",
-          )
-          .get(threadId);
-        if (!latest) return;
-        saver.db.prepare("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id <> ?").run(threadId, latest.checkpoint_id);
-        saver.db.prepare("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id <> ?").run(threadId, latest.checkpoint_id);
-        saver.db.prepare("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?").run(threadId);
-      });
-    },
+    copy: (fromThreadId, toThreadId) => checkpoints.copyThread(fromThreadId, toThreadId),
+    delete: (threadId) => checkpoints.deleteThread(threadId),
+    keepLatest: (threadId) => checkpoints.keepLatest(threadId),
   };
 }

@@ -201,15 +201,15 @@ describe("commands", () => {
 });
 
 describe("retries, threads and config", () => {
-  test("attempt > 1 continues from the checkpoint the run already wrote instead of re-applying input", async () => {
+  test("a resumed run continues from the checkpoint it already wrote instead of re-applying input", async () => {
     const req = request("two_step", { input: {}, interruptBefore: ["second"] });
     await executeRun(rt.registry, req, () => {}, never()); // attempt 1 "died" after the first node
-    const retried = await executeRun(rt.registry, { ...req, interruptBefore: undefined, attempt: 2 }, () => {}, never());
+    const retried = await executeRun(rt.registry, { ...req, interruptBefore: undefined, attempt: 2, resumed: true }, () => {}, never());
     expect(retried.values).toEqual({ count: 11, steps: ["first", "second"] });
   });
 
-  test("attempt > 1 without an earlier checkpoint runs the input", async () => {
-    const outcome = await executeRun(rt.registry, request("two_step", { input: {}, attempt: 3 }), () => {}, never());
+  test("a resumed run without an earlier checkpoint runs the input", async () => {
+    const outcome = await executeRun(rt.registry, request("two_step", { input: {}, attempt: 3, resumed: true }), () => {}, never());
     expect(outcome.values).toEqual({ count: 11, steps: ["first", "second"] });
   });
 

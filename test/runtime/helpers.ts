@@ -3,42 +3,40 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { readLangGraphJson } from "../../src/config/langgraph-json.js";
-import { openCheckpointer, type HookgraphSqliteSaver } from "../../src/runtime/checkpointer.js";
 import { GraphRegistry } from "../../src/runtime/graph-loader.js";
-import { STORE_SCHEMA_SQL, SqliteStore } from "../../src/runtime/store.js";
 import type { RunRequest } from "../../src/runtime/types.js";
+import type { HookgraphStore } from "../../src/storage/backend.js";
+import { openGraphPersistence } from "../../src/storage/persistence.js";
 
 export const FIXTURES_CONFIG = fileURLToPath(new URL("../fixtures/langgraph.json", import.meta.url));
 export const FIXTURE_GRAPHS = fileURLToPath(new URL("../fixtures/graphs/", import.meta.url));
 
 export interface Runtime {
   registry: GraphRegistry;
-  checkpointer: HookgraphSqliteSaver;
-  store: SqliteStore;
-  storeDb: Database.Database;
+  checkpointer: BaseCheckpointSaver;
+  store: HookgraphStore;
   dir: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
-/** Real SQLite files in a temp dir, every fixture graph of test/fixtures/langgraph.json loaded. */
+/**
+ * The embedded graph persistence (real SQLite files in a temp dir), every fixture graph of
+ * test/fixtures/langgraph.json loaded on it. test/storage/conformance runs what depends on the
+ * dialect on both.
+ */
 export async function openRuntime(): Promise<Runtime> {
   const dir = mkdtempSync(join(tmpdir(), "hookgraph-runtime-"));
-  const checkpointer = openCheckpointer(dir);
-  const storeDb = new Database(join(dir, "store.sqlite"));
-  storeDb.exec(STORE_SCHEMA_SQL);
-  const store = new SqliteStore(storeDb);
+  const { checkpointer, store, close } = await openGraphPersistence({ kind: "sqlite", dataDir: dir });
   const registry = await GraphRegistry.load(readLangGraphJson(FIXTURES_CONFIG).graphs, { checkpointer, store });
   return {
     registry,
     checkpointer,
     store,
-    storeDb,
     dir,
-    close() {
-      checkpointer.close();
-      storeDb.close();
+    async close() {
+      await close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -70,6 +68,7 @@ export function request(graphId: string, overrides: Partial<RunRequest> = {}): R
     streamMode: ["values"],
     streamSubgraphs: false,
     attempt: 1,
+    resumed: false,
     ...overrides,
   };
 }

@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { randomUUID } from "node:crypto";
 import { executeRun } from "../../src/runtime/execute.js";
-import {
-  bulkUpdateThreadState,
-  copyThreadCheckpoints,
-  deleteThreadCheckpoints,
-  emptyThreadState,
-  getThreadHistory,
-  getThreadState,
-  rollbackRunCheckpoints,
-  updateThreadState,
-} from "../../src/runtime/state.js";
+import { bulkUpdateThreadState, emptyThreadState, getThreadHistory, getThreadState, updateThreadState } from "../../src/runtime/state.js";
 import type { RuntimeGraph } from "../../src/runtime/graph-loader.js";
 import { never, openRuntime, request, type Runtime } from "./helpers.js";
 
@@ -149,58 +140,5 @@ describe("history", () => {
     const history = await getThreadHistory(graph, req.threadId, { checkpoint: { checkpoint_ns: ns }, limit: 100 });
     expect(history.length).toBeGreaterThan(0);
     for (const state of history) expect(state.checkpoint!.checkpoint_ns).toBe(ns);
-  });
-});
-
-describe("copy, delete, rollback", () => {
-  test("copyThreadCheckpoints copies every checkpoint; the copy then evolves alone", async () => {
-    const { req } = await run("two_step", { input: {} });
-    const copyId = randomUUID();
-    copyThreadCheckpoints(rt.checkpointer, req.threadId, copyId);
-    const original = await getThreadHistory(twoStep, req.threadId, { limit: 100 });
-    const copy = await getThreadHistory(twoStep, copyId, { limit: 100 });
-    expect(copy.map((s) => s.values)).toEqual(original.map((s) => s.values));
-    expect(copy.map((s) => s.checkpoint!.checkpoint_id)).toEqual(original.map((s) => s.checkpoint!.checkpoint_id));
-    for (const state of copy) expect(state.metadata.thread_id).toBe(copyId);
-    await run("two_step", { threadId: copyId, input: {} });
-    expect((await getThreadState(twoStep, copyId)).values).toMatchObject({ count: 22 });
-    expect((await getThreadState(twoStep, req.threadId)).values).toMatchObject({ count: 11 });
-  });
-
-  test("copy keeps pending interrupts resumable", async () => {
-    const { req } = await run("interrupt", { input: { question: "q" } });
-    const copyId = randomUUID();
-    copyThreadCheckpoints(rt.checkpointer, req.threadId, copyId);
-    const { outcome } = await run("interrupt", { threadId: copyId, command: { resume: "from copy" } });
-    expect(outcome.values).toMatchObject({ answer: "from copy" });
-  });
-
-  test("deleteThreadCheckpoints removes the thread's state", async () => {
-    const { req } = await run("two_step", { input: {} });
-    await deleteThreadCheckpoints(rt.checkpointer, req.threadId);
-    expect((await getThreadState(twoStep, req.threadId)).values).toEqual({});
-  });
-
-  test("rollbackRunCheckpoints returns the thread to its state before the run", async () => {
-    const threadId = randomUUID();
-    await run("two_step", { threadId, input: {} });
-    const before = await getThreadState(twoStep, threadId);
-    const { req: second } = await run("two_step", { threadId, input: {} });
-    expect((await getThreadState(twoStep, threadId)).values).toMatchObject({ count: 22 });
-    expect(rollbackRunCheckpoints(rt.checkpointer, threadId, second.runId)).toBe(4);
-    expect(await getThreadState(twoStep, threadId)).toEqual(before);
-    const orphans = rt.checkpointer.db
-      .prepare("SELECT COUNT(*) AS n FROM writes w WHERE thread_id = ? AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = w.checkpoint_ns AND c.checkpoint_id = w.checkpoint_id)")
-      .get(threadId) as { n: number };
-    expect(orphans.n).toBe(0);
-    expect(rollbackRunCheckpoints(rt.checkpointer, threadId, second.runId)).toBe(0);
-  });
-
-  test("rollback also removes a run's subgraph checkpoints", async () => {
-    const { req } = await run("subgraph", { input: {} });
-    const removed = rollbackRunCheckpoints(rt.checkpointer, req.threadId, req.runId);
-    expect(removed).toBeGreaterThan(4);
-    const left = rt.checkpointer.db.prepare("SELECT COUNT(*) AS n FROM checkpoints WHERE thread_id = ?").get(req.threadId) as { n: number };
-    expect(left.n).toBe(0);
   });
 });

@@ -1,14 +1,12 @@
 /**
- * A graph worker thread: loads the project's graphs with its own connections to the checkpoint and
- * store databases, executes the runs the main thread hands it, and streams their events back.
+ * A graph worker thread: loads the project's graphs on a graph persistence of its own (its own
+ * connections to the checkpoints and the store), executes the runs the main thread hands it, and
+ * streams their events back.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import Database from "better-sqlite3";
-import { openCheckpointer } from "../../runtime/checkpointer.js";
-import { databasePath } from "../../storage/sqlite/database.js";
-import { deferCheckpoints } from "../../storage/sqlite/wal-checkpointer.js";
+import { openGraphPersistence } from "../../storage/persistence.js";
+import type { GraphPersistence } from "../../storage/backend.js";
 import { GraphRegistry } from "../../runtime/graph-loader.js";
-import { SqliteStore } from "../../runtime/store.js";
 import { GraphExecutor } from "../graph-executor.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
 import { speedUpThreadGlobals } from "./thread-globals.js";
@@ -17,28 +15,47 @@ import { EventBatcher } from "./event-batcher.js";
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 const setup = workerData as WorkerSetup;
-const running = new Map<string, AbortController>();
+/** Per run: its abort (cancel, timeout) and its drain (stop at the next step boundary). */
+const running = new Map<string, { abort: AbortController; drain: AbortController }>();
 const events = new EventBatcher((batch) => post({ type: "events", events: batch }));
+
+/** Ends the thread once its connections are closed (graph code may leave timers that would keep it alive). */
+async function closeAndExit(persistence: GraphPersistence): Promise<never> {
+  for (const controllers of running.values()) controllers.abort.abort();
+  try {
+    await persistence.close();
+  } finally {
+    process.exit(0);
+  }
+}
 
 async function main(): Promise<void> {
   speedUpThreadGlobals();
-  const saver = openCheckpointer(setup.dataDir);
-  const storeDb = new Database(databasePath(setup.dataDir));
-  storeDb.pragma("busy_timeout = 5000");
-  deferCheckpoints(storeDb);
-  const registry = await GraphRegistry.load(setup.graphs, { checkpointer: saver, store: new SqliteStore(storeDb) });
-  const executor = new GraphExecutor(registry, saver);
+  const persistence = await openGraphPersistence(setup.database);
+  let registry: GraphRegistry;
+  try {
+    registry = await GraphRegistry.load(setup.graphs, { checkpointer: persistence.checkpointer, store: persistence.store });
+  } catch (error) {
+    await persistence.close();
+    throw error;
+  }
+  const executor = new GraphExecutor(registry, persistence.checkpoints);
 
   port.on("message", (message: ToWorker) => {
-    if (message.type === "abort") {
-      running.get(message.runId)?.abort();
+    if (message.type === "close") {
+      void closeAndExit(persistence);
+      return;
+    }
+    if (message.type === "abort" || message.type === "drain") {
+      running.get(message.runId)?.[message.type].abort();
       return;
     }
     const { run } = message;
-    const controller = new AbortController();
-    running.set(run.run_id, controller);
+    const controllers = { abort: new AbortController(), drain: new AbortController() };
+    const controller = controllers.abort;
+    running.set(run.run_id, controllers);
     const emit = (event: string, data: unknown) => events.add([run.run_id, event, data]);
-    executor.execute(run, emit, controller.signal).then(
+    executor.execute(run, emit, controller.signal, controllers.drain.signal).then(
       (outcome) => {
         events.flush();
         post({ type: "done", runId: run.run_id, ...outcome } as FromWorker);

@@ -1,3 +1,4 @@
+import type { ClaimedRun } from "../../storage/storage.js";
 import { Worker } from "node:worker_threads";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -5,6 +6,9 @@ import type { FastifyBaseLogger } from "fastify";
 import type { ExecutionOutcome, RunExecutor } from "../../queue/executor.js";
 import type { QueuedRun } from "../../storage/types.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
+
+/** How long a closing worker may take to close its connections before it is terminated. */
+const CLOSE_GRACE_MS = 2_000;
 
 interface PendingRun {
   emit: (event: string, data: unknown) => void;
@@ -130,7 +134,7 @@ export class WorkerPoolExecutor implements RunExecutor {
     }
   }
 
-  async execute(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome> {
+  async execute(run: ClaimedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal, drain?: AbortSignal): Promise<ExecutionOutcome> {
     if (this.workers.length === 0) await this.firstReady;
     const target = this.workers.reduce<GraphWorker | undefined>(
       (best, candidate) => (!best || candidate.pending.size < best.pending.size ? candidate : best),
@@ -141,6 +145,7 @@ export class WorkerPoolExecutor implements RunExecutor {
       target.pending.set(run.run_id, { emit, resolve, reject });
       const send = (message: ToWorker) => target.worker.postMessage(message);
       signal.addEventListener("abort", () => send({ type: "abort", runId: run.run_id }), { once: true });
+      drain?.addEventListener("abort", () => send({ type: "drain", runId: run.run_id }), { once: true });
       send({ type: "execute", run });
     });
   }
@@ -157,8 +162,24 @@ export class WorkerPoolExecutor implements RunExecutor {
     return this.local.latestState(run);
   }
 
+  /**
+   * Asks every worker to close its connections and exit; one that has not within CLOSE_GRACE_MS
+   * (still loading graphs, or stuck in graph code) is terminated.
+   */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.threads].map((worker) => worker.terminate()));
+    await Promise.all(
+      [...this.threads].map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+            worker.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            worker.postMessage({ type: "close" } satisfies ToWorker);
+          }),
+      ),
+    );
   }
 }

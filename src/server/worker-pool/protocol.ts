@@ -1,17 +1,24 @@
 import type { GraphSpec } from "../../config/langgraph-json.js";
-import type { JsonObject, QueuedRun } from "../../storage/types.js";
+import type { DatabaseLocation } from "../../storage/backend.js";
+import type { JsonObject } from "../../storage/types.js";
+import type { ClaimedRun } from "../../storage/storage.js";
 import type { RunEvent } from "./event-batcher.js";
 
 /** What a graph worker thread needs to set itself up. */
 export interface WorkerSetup {
-  dataDir: string;
+  /** Where the worker opens its own graph persistence (checkpointer and store). */
+  database: DatabaseLocation;
   graphs: GraphSpec[];
 }
 
 /** Main thread → worker. */
 export type ToWorker =
-  | { type: "execute"; run: QueuedRun }
-  | { type: "abort"; runId: string };
+  | { type: "execute"; run: ClaimedRun }
+  /** Stop the run at its next step boundary (the server is stopping). */
+  | { type: "drain"; runId: string }
+  | { type: "abort"; runId: string }
+  /** Abort what runs, close the persistence, exit. */
+  | { type: "close" };
 
 /** Worker → main thread. Event data is plain JSON (the runtime serialises LangChain objects). */
 export type FromWorker =
