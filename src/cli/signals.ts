@@ -1,4 +1,7 @@
-/** SIGINT/SIGTERM stop gracefully; a second signal exits at once. */
+/**
+ * SIGINT/SIGTERM stop gracefully (the queue drains: running runs get the shutdown grace, then are
+ * handed back); a second signal exits at once.
+ */
 export function stopOnSignals(close: () => Promise<void>): void {
   let stopping = false;
   const onSignal = () => {

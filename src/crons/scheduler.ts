@@ -9,6 +9,10 @@ export interface CronSchedulerOptions {
   crons: CronRepository;
   runService: RunServiceDeps;
   logger: FastifyBaseLogger;
+  /** A round every so often even without a change signal (signals lost on the way); undefined: none. */
+  safetyPollMs?: number;
+  /** Told of every firing: how late after its due time its run was created. */
+  onFired?: (lagMs: number) => void;
 }
 
 /** Due crons read per round; a full batch starts another round at once. */
@@ -26,10 +30,16 @@ export class CronScheduler {
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
+  private safetyPoll: NodeJS.Timeout | undefined;
   constructor(private readonly options: CronSchedulerOptions) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = this.options.crons.onChange(() => this.wake());
+    // A cron written through any process re-arms the timer (the bus carries the change).
+    this.unsubscribe = this.options.runService.signals.onCronsChanged(() => this.wake());
+    if (this.options.safetyPollMs !== undefined) {
+      this.safetyPoll = setInterval(() => this.wake(), this.options.safetyPollMs);
+      this.safetyPoll.unref();
+    }
     this.wake();
   }
 
@@ -61,7 +71,7 @@ export class CronScheduler {
       try {
         await Promise.all(due.map((cron) => this.fire(cron, now)));
       } finally {
-        this.options.runService.worker.wake();
+        this.options.runService.signals.wakeRuns();
       }
     }
     if (due.length === BATCH) {
@@ -86,10 +96,9 @@ export class CronScheduler {
     try {
       // The round wakes the worker once, after every due run is inserted.
       const { run } = await createRun(this.options.runService, cron.thread_id ?? undefined, cronRunBody(cron, scheduledAt), { wake: false });
-      logger.debug(
-        { cron_id: cron.cron_id, run_id: run.run_id, scheduled_at: scheduledAt, lag_ms: Date.parse(run.created_at) - Date.parse(scheduledAt) },
-        "cron fired",
-      );
+      const lagMs = Date.parse(run.created_at) - Date.parse(scheduledAt);
+      this.options.onFired?.(lagMs);
+      logger.debug({ cron_id: cron.cron_id, run_id: run.run_id, scheduled_at: scheduledAt, lag_ms: lagMs }, "cron fired");
     } catch (error) {
       const err = error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
       logger.warn({ cron_id: cron.cron_id, scheduled_at: scheduledAt, next_run_date: next, err }, "cron firing created no run");
@@ -100,6 +109,7 @@ export class CronScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer.clear();
+    if (this.safetyPoll) clearInterval(this.safetyPoll);
     this.unsubscribe?.();
     await this.running;
   }

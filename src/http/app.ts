@@ -3,8 +3,10 @@ import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { ServerContext } from "./context.js";
 import { installErrorHandler } from "./error-handler.js";
-import { validatorCompiler } from "./validation.js";
+import { refuseNulInUrl, validatorCompiler } from "./validation.js";
 import { metaRoutes } from "./routes/meta.js";
+import { healthRoutes } from "./routes/health.js";
+import type { Health } from "./health.js";
 import { threadRunRoutes } from "./routes/thread-runs.js";
 import { statelessRunRoutes } from "./routes/stateless-runs.js";
 import { assistantRoutes } from "./routes/assistants.js";
@@ -16,8 +18,9 @@ import { VERSION } from "../version.js";
 import { dashboardRoutes } from "../ui/routes.js";
 import { installCors } from "./cors.js";
 
-export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"]): Promise<FastifyInstance> {
-  const app = Fastify({
+/** The Fastify instance both apps start from: our logging, our framework-error shape. */
+function baseApp(logger: FastifyInstance["log"]) {
+  return Fastify({
     loggerInstance: logger,
     // Fastify's request logs would echo URLs, whose query may hold a token: we log route patterns instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -29,6 +32,20 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
       void (reply as FastifyReply).status(error.statusCode ?? 400).send({ detail });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+}
+
+/** A queue-only process (`hookgraph worker`) serves only its health and metrics. */
+export async function buildHealthApp(health: Health, logger: FastifyInstance["log"]): Promise<FastifyInstance> {
+  const app = baseApp(logger);
+  app.setValidatorCompiler(validatorCompiler());
+  installErrorHandler(app);
+  await app.register(healthRoutes(health));
+  return app;
+}
+
+/** The whole API. */
+export async function buildApp(ctx: ServerContext, health: Health, logger: FastifyInstance["log"]): Promise<FastifyInstance> {
+  const app = baseApp(logger);
   app.setValidatorCompiler(validatorCompiler());
   // Bodies are JSON whatever they are labelled, as on both official servers: a browser's fetch of
   // a string body sends text/plain (and skips the CORS preflight), some clients send no type at all.
@@ -36,6 +53,7 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
   app.addContentTypeParser("text/plain", { parseAs: "string" }, json);
   app.addContentTypeParser("*", { parseAs: "string" }, json);
   installErrorHandler(app);
+  refuseNulInUrl(app);
   if (ctx.config.cors) installCors(app, ctx.config.cors);
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug(
@@ -48,6 +66,7 @@ export async function buildApp(ctx: ServerContext, logger: FastifyInstance["log"
       info: { title: "hookgraph", version: VERSION, description: "LangGraph Platform compatible API with durable webhooks" },
     },
   });
+  await app.register(healthRoutes(health));
   await app.register(metaRoutes(ctx));
   await app.register(threadRunRoutes(ctx));
   await app.register(statelessRunRoutes(ctx));

@@ -1,10 +1,10 @@
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/storage.js";
-import type { RunStreams } from "../bus/run-streams.js";
-import type { RunWorker } from "../queue/run-worker.js";
+import type { RunStreams } from "../bus/bus.js";
+import type { RunControl } from "../queue/run-control.js";
 import type { RunServiceDeps } from "../runs/create-run.js";
 import type { JsonObject } from "../storage/types.js";
-import type { SqliteStore } from "../runtime/store.js";
+import type { HookgraphStore } from "../storage/backend.js";
 
 /** The graphs of langgraph.json, as the assistants API describes them. */
 export interface GraphCatalog {
@@ -45,12 +45,13 @@ export interface ServerContext {
   config: Config;
   storage: Storage;
   streams: RunStreams;
-  worker: RunWorker;
+  /** Waiting for, and cancelling, runs executed by any process. */
+  runs: RunControl;
   runService: RunServiceDeps;
   graphs: GraphCatalog;
   states: ThreadStates;
   /** The long-term memory store (the `/store` API and graphs' `store`). */
-  store: SqliteStore;
+  store: HookgraphStore;
   /** Nudges the webhook delivery worker (after a redelivery request). */
   wakeDeliveries(): void;
   /** Shows a webhook URL with its query values masked (API responses and logs). */

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { StreamEvent } from "../bus/run-streams.js";
+import type { StreamEvent } from "../bus/bus.js";
 
 /** How often an idle stream gets a comment line, so clients and proxies know it is alive (as the Python server). */
 export const HEARTBEAT_INTERVAL_MS = 5_000;

@@ -1,12 +1,15 @@
 import type { Json, JsonObject, QueuedRun } from "../storage/types.js";
+import type { ClaimedRun } from "../storage/storage.js";
 
 /** What the queue asks of the runtime: run one graph execution, and undo one. */
 export interface RunExecutor {
   /**
    * Executes the run, calling `emit` for each stream event (SSE event name, JSON data). Resolves
-   * with the final state; rejects with the graph's error; stops promptly when `signal` aborts.
+   * with the final state; rejects with the graph's error; stops promptly when `signal` aborts;
+   * when `drain` aborts, stops at the graph's next step boundary with its checkpoint saved, rejecting
+   * with an error named "RunDrainedError" (the run is handed on and continues from there).
    */
-  execute(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome>;
+  execute(run: ClaimedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal, drain?: AbortSignal): Promise<ExecutionOutcome>;
   /** Removes the checkpoints a run wrote (multitask strategy / cancel action "rollback"). */
   rollback(threadId: string, runId: string): Promise<void>;
   /** Removes a thread's checkpoints (stateless runs with on_completion "delete"). */

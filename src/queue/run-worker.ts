@@ -1,95 +1,97 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { RunFinish, Storage } from "../storage/storage.js";
-import type { Json, JsonObject, QueuedRun, RunStatus, ThreadStatus } from "../storage/types.js";
-import type { RunStreams } from "../bus/run-streams.js";
-import type { RunEnd, RunEndStatus, RunExecutor, RunResult } from "./executor.js";
-import { RecentItems } from "../recent-items.js";
+import type { RunStreams, Signals } from "../bus/bus.js";
+import type { ClaimedRun, Storage } from "../storage/storage.js";
+import type { CancelAction } from "../storage/types.js";
+import type { RunExecutor } from "./executor.js";
 import { WakeTimer } from "./wake-timer.js";
 import { RunOutput } from "./run-output.js";
+import { Backoff, retryWhile, sleep } from "./backoff.js";
+import type { RunFinisher } from "./run-finisher.js";
 
-/** Runs taken back after a crash are tried this many times in all, then end as errors. */
-export const MAX_ATTEMPTS = 3;
-
-export type CancelAction = "interrupt" | "rollback";
-
-/** Turns a finished run into a webhook outbox row (written in the run's finishing transaction). */
-export interface RunOutbox {
-  deliveryFor(result: RunResult): { delivery_id: string; url: string; payload: JsonObject } | undefined;
-  /** Called after the transaction that wrote a delivery committed. */
-  delivered(): void;
-}
+/** After the grace, how long runs asked to drain may take to reach a step boundary before they are aborted. */
+const DRAIN_WINDOW_MS = 5_000;
 
 export interface RunWorkerOptions {
   storage: Storage;
   executor: RunExecutor;
   streams: RunStreams;
-  outbox?: RunOutbox;
+  signals: Signals;
+  finisher: RunFinisher;
   logger: FastifyBaseLogger;
+  /** Runs executed at once by this process. */
   concurrency: number;
   runTimeoutSeconds: number;
-}
-
-interface Completion {
-  promise: Promise<RunEnd>;
-  resolve: (end: RunEnd) => void;
-  reject: (error: Error) => void;
-}
-
-/** Waiters of runs that had not ended when the server stopped. */
-export class ServerStoppingError extends Error {
-  override name = "ServerStoppingError";
+  /** This process, as leases name it. */
+  owner: string;
+  /** How long a claim holds a run unless renewed; renewed every third of it. */
+  leaseMs: number;
+  /**
+   * A claim round every so often even without a wake-up, for wake-ups lost on the way (Redis
+   * down); undefined: none (in one process a wake-up cannot be lost).
+   */
+  safetyPollMs?: number;
 }
 
 interface ActiveRun {
+  run: ClaimedRun;
   controller: AbortController;
+  /** Aborted when a stopping worker asks the graph to stop at its next step boundary. */
+  drain: AbortController;
   done: Promise<void>;
+  /** When the lease lapses unless renewed (this process's clock, a conservative estimate). */
+  leaseEndsAt: number;
 }
 
-type AbortReason = { kind: "cancel"; action: CancelAction } | { kind: "timeout" } | { kind: "shutdown" };
+type AbortReason =
+  | { kind: "cancel"; action: CancelAction }
+  | { kind: "timeout" }
+  /** Graceful stop: handed back to the queue without spending an attempt. */
+  | { kind: "shutdown" }
+  /** The lease could not be renewed in time, or was taken over: someone else may hold the run now. */
+  | { kind: "lease-lost" };
 
 /**
- * Claims due runs from storage and executes them, at most `concurrency` at once. Wakes when a run
- * is created (`wake()`), when a slot frees, and at the next delayed run's due time: no polling.
+ * Claims due runs from the queue and executes them, at most `concurrency` at once, each under a
+ * lease renewed by a heartbeat. Wakes when a run is created anywhere (`Signals.onWakeRuns`), when
+ * a slot frees, at the next delayed run's due time, and on the safety poll: no polling on the
+ * hot path. A claim that fails (database down) is retried with a backoff: the loop never dies.
  */
 export class RunWorker {
   private readonly active = new Map<string, ActiveRun>();
-  /** Waiters of runs that have not ended yet, by run id. */
-  private readonly completions = new Map<string, Completion>();
-  /**
-   * How runs that ended here lately ended, for `join` and `cancel?wait` calls that come just after
-   * the end. Only the answer, and bounded: at hundreds of runs a second, a minute of whole results
-   * (input, values) would pin hundreds of megabytes. A joiner of an evicted run gets the thread's
-   * stored state, as the Python server answers every ended run.
-   */
-  private readonly recentEnds = new RecentItems<string, RunEnd>({ maxAgeMs: 60_000, maxCount: 1_000 });
-  private readonly cancelRequested = new Map<string, CancelAction>();
   private readonly timer = new WakeTimer(() => this.wake());
+  private readonly claimBackoff = new Backoff();
+  private readonly unsubscribe: (() => void)[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+  private safetyPoll: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
-  private stopped = false;
+  private claiming = false;
 
   constructor(private readonly options: RunWorkerOptions) {}
 
-  async start(): Promise<void> {
-    const exhausted = await this.options.storage.runs.recoverAbandoned(MAX_ATTEMPTS);
-    for (const run of exhausted) {
-      const message = `run was interrupted by a server stop ${run.attempt} times; giving up`;
-      await this.finish(run, { status: "error", values: null, error: { error: "RunAttemptsExhausted", message } }, "error");
+  start(): void {
+    const { signals, leaseMs, safetyPollMs } = this.options;
+    this.claiming = true;
+    this.unsubscribe.push(
+      signals.onWakeRuns(() => this.wake()),
+      signals.onCancelRun((runId, action) => this.abort(runId, { kind: "cancel", action })),
+    );
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(10, Math.floor(leaseMs / 3)));
+    this.heartbeat.unref();
+    if (safetyPollMs !== undefined) {
+      this.safetyPoll = setInterval(() => this.wake(), safetyPollMs);
+      this.safetyPoll.unref();
     }
     this.wake();
   }
 
-  /**
-   * Resolves when the run ends in this process; rejects when the server stops first. Only for runs
-   * known to be pending or running, or just ended (a run read as running may end before this call).
-   */
-  completion(runId: string): Promise<RunEnd> {
-    const end = this.recentEnds.get(runId);
-    return end ? Promise.resolve(end) : this.entry(runId).promise;
+  /** Runs executing here now. */
+  get activeCount(): number {
+    return this.active.size;
   }
 
   wake(): void {
-    if (this.stopped) return;
+    if (!this.claiming) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -99,45 +101,56 @@ export class RunWorker {
   }
 
   private async pump(): Promise<void> {
+    const { storage, concurrency, owner, leaseMs, logger } = this.options;
+    let again = false;
     try {
       let now: Date;
       let full = false;
       do {
         now = new Date();
         this.pumpAgain = false;
-        const free = this.options.concurrency - this.active.size;
+        const free = concurrency - this.active.size;
         full = free <= 0;
         if (full) break;
-        const claimed = await this.options.storage.runs.claim(free, now);
+        const claimed = await storage.runs.claim(free, now, { owner, leaseMs });
+        // A stop may have begun while the claim was on its way: those runs go straight back.
+        if (!this.claiming) {
+          await this.handBack(claimed);
+          return;
+        }
         for (const run of claimed) this.launch(run);
         if (claimed.length === free) this.pumpAgain = true;
-      } while (this.pumpAgain && !this.stopped);
+      } while (this.pumpAgain && this.claiming);
       // With every slot taken, the next slot to free wakes the worker: no timer needed until then.
-      const next = full ? undefined : await this.options.storage.runs.nextDue(now);
+      const next = full ? undefined : await storage.runs.nextDue(now);
       if (next) this.timer.at(next);
+      this.claimBackoff.succeed();
+      // A wake-up that came while nextDue was read found the loop done: it would wait for the safety poll.
+      again = this.pumpAgain;
     } catch (error) {
-      this.options.logger.error({ err: error }, "claiming runs failed");
+      const delay = this.claimBackoff.fail();
+      logger.error({ err: error, retry_in_ms: delay }, "claiming runs failed; retrying");
+      this.timer.at(new Date(Date.now() + delay));
     } finally {
       this.pumping = false;
     }
+    if (again) this.wake();
   }
 
-  private launch(run: QueuedRun): void {
+  private launch(run: ClaimedRun): void {
     const controller = new AbortController();
-    const cancelAction = this.cancelRequested.get(run.run_id);
-    if (cancelAction) {
-      this.cancelRequested.delete(run.run_id);
-      controller.abort({ kind: "cancel", action: cancelAction } satisfies AbortReason);
-    }
-    const done = this.execute(run, controller).finally(() => {
+    if (run.cancel_action) controller.abort({ kind: "cancel", action: run.cancel_action } satisfies AbortReason);
+    const entry: ActiveRun = { run, controller, drain: new AbortController(), done: Promise.resolve(), leaseEndsAt: Date.now() + this.options.leaseMs };
+    entry.done = this.execute(entry).finally(() => {
       this.active.delete(run.run_id);
       this.wake();
     });
-    this.active.set(run.run_id, { controller, done });
+    this.active.set(run.run_id, entry);
   }
 
-  private async execute(run: QueuedRun, controller: AbortController): Promise<void> {
-    const { streams, executor, runTimeoutSeconds } = this.options;
+  private async execute(entry: ActiveRun): Promise<void> {
+    const { run, controller } = entry;
+    const { streams, executor, runTimeoutSeconds, finisher } = this.options;
     streams.open(run.run_id, run.thread_id);
     streams.publish(run.run_id, "metadata", { run_id: run.run_id, attempt: run.attempt });
     const output = new RunOutput(Array.isArray(run.kwargs.stream_mode) ? (run.kwargs.stream_mode as string[]) : ["values"]);
@@ -146,166 +159,154 @@ export class RunWorker {
       streams.publish(run.run_id, event, data);
     };
     const timeout = setTimeout(() => controller.abort({ kind: "timeout" } satisfies AbortReason), runTimeoutSeconds * 1000);
+    const held = () => this.holds(entry);
     try {
-      const outcome = await executor.execute(run, emit, controller.signal);
+      const outcome = await executor.execute(run, emit, controller.signal, entry.drain.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
-      await this.finish(
+      await finisher.finish(
         run,
         { status: "success", values: outcome.values, interrupts: outcome.interrupts, output: output.result() },
         outcome.interrupted ? "interrupted" : "idle",
+        held,
       );
     } catch (error) {
       const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
-      await this.finishAborted(run, reason, error, output);
+      await this.finishAborted(entry, reason, error, output);
     } finally {
       clearTimeout(timeout);
     }
   }
 
-  private async finishAborted(run: QueuedRun, reason: AbortReason | undefined, error: unknown, output: RunOutput): Promise<void> {
-    if (reason?.kind === "shutdown") return; // left running: taken back at the next start
-    if (reason?.kind === "timeout") {
-      const message = `run exceeded the run timeout of ${this.options.runTimeoutSeconds} s`;
-      const payload = { error: "TimeoutError", message };
-      this.options.streams.publish(run.run_id, "error", payload);
-      await this.finish(run, { status: "timeout", values: null, error: payload }, "idle");
+  private async finishAborted(entry: ActiveRun, reason: AbortReason | undefined, error: unknown, output: RunOutput): Promise<void> {
+    const { run } = entry;
+    const { streams, finisher, logger, runTimeoutSeconds } = this.options;
+    const held = () => this.holds(entry);
+    // Stopped at a step boundary for a stopping worker: continued from there by the next holder.
+    if (!reason && error instanceof Error && error.name === "RunDrainedError") {
+      await this.handBack([run]);
       return;
     }
-    if (reason?.kind === "cancel") {
-      if (reason.action === "rollback") await this.options.executor.rollback(run.thread_id, run.run_id);
-      await this.finish(run, { status: reason.action === "rollback" ? "rollback" : "interrupted", values: null, output: output.result() }, "idle");
-      return;
+    switch (reason?.kind) {
+      case "lease-lost":
+        // Someone else may execute it now: write nothing, not even the stream's end.
+        logger.warn({ run_id: run.run_id }, "stopped a run whose lease could not be renewed");
+        return;
+      case "shutdown":
+        await this.handBack([run]);
+        return;
+      case "timeout": {
+        const payload = { error: "TimeoutError", message: `run exceeded the run timeout of ${runTimeoutSeconds} s` };
+        streams.publish(run.run_id, "error", payload);
+        await finisher.finish(run, { status: "timeout", values: null, error: payload }, "idle", held);
+        return;
+      }
+      case "cancel": {
+        if (reason.action === "rollback" && !(await this.rollBack(entry))) return;
+        const status = reason.action === "rollback" ? "rollback" : "interrupted";
+        await finisher.finish(run, { status, values: null, output: output.result() }, "idle", held);
+        return;
+      }
+      default: {
+        const err = error instanceof Error ? error : new Error(String(error));
+        const payload = { error: err.name || "Error", message: err.message };
+        streams.publish(run.run_id, "error", payload);
+        logger.warn({ run_id: run.run_id, err: { name: err.name, message: err.message } }, "run failed");
+        await finisher.finish(run, { status: "error", values: null, error: payload }, "error", held);
+      }
     }
-    const err = error instanceof Error ? error : new Error(String(error));
-    const payload = { error: err.name || "Error", message: err.message };
-    this.options.streams.publish(run.run_id, "error", payload);
-    this.options.logger.warn({ run_id: run.run_id, err: { name: err.name, message: err.message } }, "run failed");
-    await this.finish(run, { status: "error", values: null, error: payload }, "error");
   }
 
-  /** What the thread's checkpoints hold now: the state a run that ended without an outcome got to. */
-  private async latestValues(run: QueuedRun): Promise<Json | null | undefined> {
-    try {
-      return (await this.options.executor.latestState(run)).values;
-    } catch (error) {
-      this.options.logger.warn({ run_id: run.run_id, err: error }, "reading the thread state after a run failed");
-      return undefined;
-    }
+  /** Removes the checkpoints the run wrote, retried while the database fails and the lease holds. */
+  private async rollBack(entry: ActiveRun): Promise<boolean> {
+    const { run } = entry;
+    const rolled = await retryWhile(
+      () => this.options.executor.rollback(run.thread_id, run.run_id),
+      () => this.holds(entry),
+      (error, delay) => this.options.logger.error({ run_id: run.run_id, err: error, retry_in_ms: delay }, "rolling back a run failed; retrying"),
+    );
+    return rolled.ok;
   }
 
-  private async finish(
-    run: QueuedRun,
-    end: { status: RunEndStatus; values: RunResult["values"]; error?: RunResult["error"]; interrupts?: JsonObject; output?: Json },
-    threadStatus: ThreadStatus,
-  ): Promise<void> {
-    const deleteThread = run.stateless && run.on_completion === "delete";
-    // Error, timeout, cancel: the thread (and the webhook) show what the run got to, as on the Python server.
-    const values = end.status === "success" || deleteThread ? end.values : await this.latestValues(run);
-    const endedAt = new Date().toISOString();
-    const result: RunResult = {
-      run,
-      status: end.status,
-      values: end.status === "rollback" ? null : (values ?? null),
-      error: end.error,
-      output: end.error ? { __error__: end.error } : end.output,
-      started_at: run.started_at ?? endedAt,
-      ended_at: endedAt,
-    };
-    const delivery = this.options.outbox?.deliveryFor(result);
-    const storedStatus: RunStatus = end.status === "rollback" ? "interrupted" : end.status;
-    const thread: RunFinish["thread"] = deleteThread
-      ? undefined
-      : {
-          status: threadStatus,
-          ...(values !== undefined ? { values } : {}),
-          ...(end.status === "success" ? { interrupts: end.interrupts ?? {} } : { interrupts: {} }),
-        };
-    try {
-      await this.options.storage.runs.finish(run.run_id, {
-        status: storedStatus as Exclude<RunStatus, "pending" | "running">,
-        delivery,
-        delete_thread: deleteThread,
-        // A rolled-back run disappears with its checkpoints, as on the official server.
-        delete_run: end.status === "rollback",
-        thread,
-      });
-      if (deleteThread) await this.options.executor.deleteThread(run.thread_id);
-    } catch (error) {
-      this.options.logger.error({ run_id: run.run_id, err: error }, "recording the end of a run failed");
-    }
-    if (delivery) this.options.outbox!.delivered();
-    this.options.streams.end(run.run_id);
-    this.settle(result);
+  /** Whether this process may still write the run's end: its lease has not lapsed (by our clock). */
+  private holds(entry: ActiveRun): boolean {
+    return this.active.get(entry.run.run_id) === entry && Date.now() < entry.leaseEndsAt;
   }
 
-  private entry(runId: string): Completion {
-    let entry = this.completions.get(runId);
-    if (!entry) {
-      let resolve!: (end: RunEnd) => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<RunEnd>((res, rej) => ((resolve = res), (reject = rej)));
-      // A waiter may have gone (client left) before the shutdown rejects the promise.
-      promise.catch(() => {});
-      entry = { promise, resolve, reject };
-      this.completions.set(runId, entry);
-    }
-    return entry;
-  }
-
-  private settle(result: RunResult): void {
-    const runId = result.run.run_id;
-    // Only the answer is kept: the run's input and values go with the result.
-    const end: RunEnd = { status: result.status, output: result.output };
-    this.recentEnds.add(runId, end);
-    this.completions.get(runId)?.resolve(end);
-    this.completions.delete(runId);
+  private abort(runId: string, reason: AbortReason): void {
+    const active = this.active.get(runId);
+    if (active && !active.controller.signal.aborted) active.controller.abort(reason);
   }
 
   /**
-   * Cancels a run: a running one is aborted (its end status follows the action), a pending one
-   * ends without running (and sends no webhook). False when the run is not pending or running here.
+   * The heartbeat: renews every lease held here; a run whose lease was lost is stopped at once, and
+   * so is one whose lease lapsed because renewals kept failing (someone else may have taken it).
+   * Cancels recorded in the database reach their run here even if the cancel signal was lost.
    */
-  async cancel(runId: string, action: CancelAction): Promise<boolean> {
-    if (this.abortActive(runId, action)) return true;
-    const pending = await this.options.storage.runs.cancelPending(runId, action);
-    if (pending) {
-      this.options.streams.end(runId);
-      const endedAt = new Date().toISOString();
-      this.settle({ run: pending, status: action === "rollback" ? "rollback" : "interrupted", values: null, started_at: endedAt, ended_at: endedAt });
-      return true;
+  private async renewLeases(): Promise<void> {
+    const { storage, owner, leaseMs, logger } = this.options;
+    if (this.active.size === 0) return;
+    const entries = [...this.active.values()];
+    const sentAt = Date.now();
+    try {
+      const beat = await storage.runs.heartbeat(
+        owner,
+        entries.map((entry) => entry.run.lease_id),
+        leaseMs,
+      );
+      const held = new Set(beat.held);
+      for (const entry of entries) {
+        if (held.has(entry.run.lease_id)) entry.leaseEndsAt = sentAt + leaseMs;
+        else this.abort(entry.run.run_id, { kind: "lease-lost" });
+      }
+      for (const { run_id, action } of beat.cancels) this.abort(run_id, { kind: "cancel", action });
+    } catch (error) {
+      logger.error({ err: error }, "renewing run leases failed");
+      const now = Date.now();
+      for (const entry of entries) if (now >= entry.leaseEndsAt) this.abort(entry.run.run_id, { kind: "lease-lost" });
     }
-    if (this.abortActive(runId, action)) return true;
-    if ((await this.options.storage.runs.get(runId))?.status === "running") {
-      // Claimed by this worker but not launched yet: launch() aborts it at once.
-      this.cancelRequested.set(runId, action);
-      return true;
-    }
-    return false;
   }
 
-  private abortActive(runId: string, action: CancelAction): boolean {
-    const active = this.active.get(runId);
-    active?.controller.abort({ kind: "cancel", action } satisfies AbortReason);
-    return active !== undefined;
+  /** Gives runs back to the queue without spending an attempt (graceful stop), retried a few times while the database fails. */
+  private async handBack(runs: ClaimedRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    let tries = 0;
+    const released = await retryWhile(
+      () => this.options.storage.runs.release(runs.map((run) => run.lease_id)),
+      () => ++tries < 5,
+      (error, delay) => this.options.logger.warn({ err: error, retry_in_ms: delay }, "handing runs back to the queue failed; retrying"),
+    );
+    // Given up: the leases lapse and the sweeper takes the runs back (spending an attempt).
+    if (!released.ok) this.options.logger.error({ runs: runs.map((run) => run.run_id) }, "handing runs back to the queue failed");
+    // Another process may claim them now.
+    else this.options.signals.wakeRuns();
   }
 
-  /** How a run that ended in this process lately ended (see `recentEnds` for how long). */
-  recentEnd(runId: string): RunEnd | undefined {
-    return this.recentEnds.get(runId);
-  }
-
-  isActive(runId: string): boolean {
-    return this.active.has(runId);
-  }
-
-  /** Graceful stop: no new claims; running runs are aborted and left for the next start to take back. */
-  async stop(): Promise<void> {
-    this.stopped = true;
+  /**
+   * Graceful stop: no new claims; running runs get `graceMs` to finish. Those still running are
+   * then asked to stop at their next step boundary (the library's drain: the checkpoint is saved,
+   * so the next holder continues without redoing finished steps), and after a short window more
+   * are aborted. Either way they are handed back to the queue (pending again, no attempt spent)
+   * for another process or the next start.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.claiming = false;
     this.timer.clear();
-    for (const { controller } of this.active.values()) controller.abort({ kind: "shutdown" } satisfies AbortReason);
-    await Promise.allSettled([...this.active.values()].map((run) => run.done));
-    // Readers and waiters would otherwise hold their HTTP connections (and the server's close) forever.
-    this.options.streams.closeAll();
-    for (const entry of this.completions.values()) entry.reject(new ServerStoppingError("the server is stopping"));
+    if (this.safetyPoll) clearInterval(this.safetyPoll);
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    const running = () => Promise.allSettled([...this.active.values()].map((entry) => entry.done));
+    const within = async (ms: number) => {
+      if (ms <= 0 || this.active.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      clearTimeout(timer);
+    };
+    await within(graceMs);
+    for (const entry of this.active.values()) entry.drain.abort();
+    await within(Math.min(DRAIN_WINDOW_MS, graceMs));
+    for (const entry of this.active.values()) entry.controller.abort({ kind: "shutdown" } satisfies AbortReason);
+    await running();
+    // Leases of runs still finishing their write are renewed until the very end.
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    while (this.pumping) await sleep(5);
   }
 }

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Storage } from "../storage/storage.js";
 import type { Assistant, Json, JsonObject, MultitaskStrategy, QueuedRun } from "../storage/types.js";
 import { systemAssistantId, isUuid } from "../storage/system-assistant.js";
-import type { RunStreams } from "../bus/run-streams.js";
-import type { RunWorker } from "../queue/run-worker.js";
+import type { RunStreams, Signals } from "../bus/bus.js";
+import type { RunControl } from "../queue/run-control.js";
 import { notFound } from "../errors.js";
 
 /** The body of every run-creating endpoint (the official RunCreateStateful / RunCreateStateless). */
@@ -34,8 +34,9 @@ export interface RunBody {
 
 export interface RunServiceDeps {
   storage: Storage;
-  worker: RunWorker;
+  control: RunControl;
   streams: RunStreams;
+  signals: Signals;
   /** Throws a 422 naming the rule when the webhook URL is not allowed; undefined when webhooks are off. */
   checkWebhookUrl(url: string): void;
 }
@@ -141,7 +142,7 @@ export async function createRun(
     after_seconds: body.after_seconds,
   });
   deps.streams.open(run.run_id, run.thread_id);
-  for (const { run_id, action } of preempted) await deps.worker.cancel(run_id, action);
-  if (request.wake !== false) deps.worker.wake();
+  for (const { run_id, action } of preempted) await deps.control.cancel(run_id, action);
+  if (request.wake !== false) deps.signals.wakeRuns();
   return { run, streamModes };
 }

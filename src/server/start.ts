@@ -1,35 +1,35 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import pino from "pino";
 import type { Config } from "../config/config.js";
 import { ConfigError } from "../config/errors.js";
-import { buildApp } from "../http/app.js";
+import { buildApp, buildHealthApp } from "../http/app.js";
 import type { ServerContext } from "../http/context.js";
-import { openSqliteStorage } from "../storage/sqlite/index.js";
-import { databasePath } from "../storage/sqlite/database.js";
-import { WalCheckpointer } from "../storage/sqlite/wal-checkpointer.js";
-import { RunStreams } from "../bus/run-streams.js";
-import { RunWorker } from "../queue/run-worker.js";
-import { checkpointsPath, openCheckpointer } from "../runtime/checkpointer.js";
+import type { Health } from "../http/health.js";
+import { RunControl } from "../queue/run-control.js";
 import { GraphRegistry } from "../runtime/graph-loader.js";
-import { SqliteStore, STORE_SCHEMA_SQL } from "../runtime/store.js";
 import { resolveWebhookSettings } from "../webhooks/config.js";
 import { checkWebhookUrl } from "../webhooks/url-policy.js";
 import { redactUrl } from "../webhooks/redact.js";
-import { WebhookSender } from "../webhooks/sender.js";
-import { WebhookOutbox } from "../webhooks/outbox.js";
-import { DeliveryWorker } from "../webhooks/delivery-worker.js";
 import type { Resolver } from "../webhooks/dns-guard.js";
 import { invalid } from "../errors.js";
-import { GraphExecutor } from "./graph-executor.js";
-import { WorkerPoolExecutor } from "./worker-pool/pool-executor.js";
+import { Metrics } from "../metrics/metrics.js";
+import { openBackend } from "./backend.js";
+import { startQueue, type RunningQueue } from "./queue.js";
 import { threadStates } from "./thread-states.js";
 import { graphCatalog } from "./graph-catalog.js";
-import { CronScheduler } from "../crons/scheduler.js";
-import { startTtlSweeper } from "../threads/ttl-sweeper.js";
 
 export interface RunningServer {
   url: string;
   port: number;
-  close(): Promise<void>;
+  /** Which process this is, as leases and logs name it (`host:pid:random`). */
+  owner: string;
+  /**
+   * Graceful stop: `/ok` answers draining, nothing new is claimed, running runs get the shutdown
+   * grace to finish (`graceMs`, default `--shutdown-grace`) and are then handed back to the queue;
+   * then HTTP and storage close.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -40,88 +40,84 @@ export interface StartOptions {
 }
 
 /**
- * Starts everything one process runs: storage, graphs, run workers, webhook delivery, HTTP.
- * `close()` stops them in reverse order.
+ * Starts what this process's role runs: storage and the bus always; the API (`all`, `api`); the
+ * queue — runs, webhooks, crons, sweepers — (`all`, `worker`). `close()` stops them in reverse.
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   // Values from langgraph.json's "env" apply unless the environment already sets them.
   for (const [key, value] of Object.entries(config.project.env)) process.env[key] ??= value;
   const webhookSettings = resolveWebhookSettings(config.mode, config.project.webhooks, config.project.http, process.env);
   const logger = pino({ level: config.logLevel }, options.logStream ?? process.stdout);
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 
   const releasers: (() => Promise<void> | void)[] = [];
-  const close = async () => {
+  const releaseAll = async () => {
     for (const release of releasers.splice(0).reverse()) await release();
   };
+  let draining = false;
+  let queue: RunningQueue | undefined;
   try {
-    const storage = openSqliteStorage(config.dataDir, [STORE_SCHEMA_SQL]);
-    releasers.push(() => storage.close());
-    const saver = openCheckpointer(config.dataDir);
-    releasers.push(() => saver.close());
-    const checkpoints = WalCheckpointer.start([databasePath(config.dataDir), checkpointsPath(config.dataDir)], (error) =>
-      logger.error({ err: error }, "the WAL checkpoint thread failed; connections checkpoint themselves"),
-    );
-    releasers.push(() => checkpoints.close());
-    const store = new SqliteStore(storage.db);
-    const registry = await GraphRegistry.load(config.project.graphs, { checkpointer: saver, store });
+    const backend = await openBackend(config, logger);
+    releasers.push(() => backend.close());
+    const { storage, persistence, bus } = backend;
+    const registry = await GraphRegistry.load(config.project.graphs, { checkpointer: persistence.checkpointer, store: persistence.store });
     await storage.assistants.ensureSystem(registry.ids());
 
-    const sender = new WebhookSender(webhookSettings, { resolver: options.resolver });
-    releasers.push(() => sender.close());
-    const deliveries = new DeliveryWorker({ deliveries: storage.deliveries, sender, settings: webhookSettings, logger });
-    const localExecutor = new GraphExecutor(registry, saver);
-    // Graphs are CPU-bound: worker threads execute them so the main thread keeps serving HTTP.
-    const executor =
-      config.workers > 0
-        ? WorkerPoolExecutor.start({ dataDir: config.dataDir, graphs: config.project.graphs }, config.workers, localExecutor, logger)
-        : localExecutor;
-    if (executor instanceof WorkerPoolExecutor) releasers.push(() => executor.close());
-    const streams = new RunStreams();
-    const worker = new RunWorker({
+    const metrics = new Metrics({ storage });
+    const health: Health = {
+      draining: () => draining,
+      dependencies: { database: () => storage.ping(), ...(backend.shared ? { redis: () => bus.ping() } : {}) },
+      metrics,
+    };
+    const runs = new RunControl({ storage, streams: bus.streams, signals: bus.signals, safetyPollMs: backend.shared ? 1_000 : undefined });
+    // A cron written here re-arms the schedulers of every queue process.
+    releasers.push(storage.crons.onChange(() => bus.signals.cronsChanged()));
+    const states = threadStates(registry, persistence);
+    const runService = {
       storage,
-      executor,
-      streams,
-      outbox: new WebhookOutbox(webhookSettings, () => deliveries.wake()),
-      logger,
-      concurrency: config.jobs,
-      runTimeoutSeconds: config.runTimeoutSeconds,
-    });
-
+      control: runs,
+      streams: bus.streams,
+      signals: bus.signals,
+      checkWebhookUrl: (url: string) => {
+        if (webhookSettings.disabled) return;
+        const checked = checkWebhookUrl(url, webhookSettings.urlPolicy);
+        if (!checked.ok) throw invalid(`webhook: ${checked.reason}`);
+      },
+    };
     const ctx: ServerContext = {
       config,
       storage,
-      streams,
-      worker,
+      streams: bus.streams,
+      runs,
       graphs: graphCatalog(registry),
-      states: threadStates(registry, saver),
-      store,
-      runService: {
-        storage,
-        worker,
-        streams,
-        checkWebhookUrl: (url) => {
-          if (webhookSettings.disabled) return;
-          const checked = checkWebhookUrl(url, webhookSettings.urlPolicy);
-          if (!checked.ok) throw invalid(`webhook: ${checked.reason}`);
-        },
-      },
-      wakeDeliveries: () => deliveries.wake(),
+      states,
+      store: persistence.store,
+      runService,
+      wakeDeliveries: () => bus.signals.wakeDeliveries(),
       redactUrl,
     };
-    const app = await buildApp(ctx, logger);
+    const app = config.role === "worker" ? await buildHealthApp(health, logger) : await buildApp(ctx, health, logger);
     releasers.push(() => app.close());
+    // Before the app closes: readers and waiters would otherwise hold their HTTP connections (and the close) forever.
+    releasers.push(() => {
+      runs.close();
+      bus.streams.closeAll();
+    });
 
-    await worker.start();
-    releasers.push(() => worker.stop());
-    // http.disable_webhooks: nothing is ever sent, not even deliveries stored before it was set.
-    if (!webhookSettings.disabled) {
-      await deliveries.start();
-      releasers.push(() => deliveries.stop());
+    if (config.role !== "api") {
+      queue = await startQueue({
+        config,
+        backend,
+        registry,
+        runService,
+        threadDeletion: { storage, runs, states },
+        webhookSettings,
+        metrics,
+        logger,
+        owner,
+        resolver: options.resolver,
+      });
     }
-    releasers.push(await startTtlSweeper(ctx, logger));
-    const crons = new CronScheduler({ crons: storage.crons, runService: ctx.runService, logger });
-    await crons.start();
-    releasers.push(() => crons.stop());
 
     try {
       await app.listen({ host: config.host, port: config.port });
@@ -134,9 +130,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    return { url: `http://${host}:${port}`, port, close };
+    logger.info({ owner, role: config.role, database: config.database.kind }, "hookgraph started");
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      owner,
+      close: (closeOptions = {}) =>
+        (closing ??= (async () => {
+          draining = true;
+          await queue?.stop(closeOptions.graceMs ?? config.shutdownGraceSeconds * 1000);
+          await releaseAll();
+        })()),
+    };
   } catch (error) {
-    await close();
+    await queue?.stop(0);
+    await releaseAll();
     throw error;
   }
 }

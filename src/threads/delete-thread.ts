@@ -1,10 +1,10 @@
 import type { Storage } from "../storage/storage.js";
-import type { RunWorker } from "../queue/run-worker.js";
+import type { RunControl } from "../queue/run-control.js";
 import type { ThreadStates } from "../http/context.js";
 
 export interface ThreadDeletionDeps {
   storage: Storage;
-  worker: RunWorker;
+  runs: RunControl;
   states: Pick<ThreadStates, "delete">;
 }
 
@@ -13,10 +13,12 @@ export interface ThreadDeletionDeps {
  * waited for, so none writes a checkpoint afterwards), its row and its checkpoints.
  */
 export async function deleteThreadEverywhere(deps: ThreadDeletionDeps, threadId: string): Promise<boolean> {
-  for (const runId of await deps.storage.runs.findActive({ thread_id: threadId, status: "all" })) {
-    const ended = deps.worker.isActive(runId) ? deps.worker.completion(runId) : undefined;
-    await deps.worker.cancel(runId, "interrupt");
-    await ended;
+  // Pending runs first: ending the running one first would let the next pending one start.
+  for (const status of ["pending", "running"] as const) {
+    for (const runId of await deps.storage.runs.findActive({ thread_id: threadId, status })) {
+      const ended = deps.runs.completion(runId);
+      if (await deps.runs.cancel(runId, "interrupt")) await ended;
+    }
   }
   const deleted = await deps.storage.threads.delete(threadId);
   await deps.states.delete(threadId);

@@ -2,7 +2,7 @@ import type { ServerContext } from "../http/context.js";
 import { notFound } from "../errors.js";
 import type { BrowsedRun, DeliveryRecord, RunBrowse } from "../storage/storage.js";
 import type { Assistant, DeliveryAttempt, DeliveryStatus, Json, QueuedRun, RunStatus } from "../storage/types.js";
-import { keptEvents, type KeptEvents } from "./events.js";
+import type { KeptEvents } from "../bus/bus.js";
 
 /** What the dashboard shows; every webhook URL in it is redacted. */
 export interface Overview {
@@ -157,7 +157,7 @@ export async function runDetail(ctx: ServerContext, runId: string): Promise<RunD
   const [assistant, summaries, events] = await Promise.all([
     ctx.storage.assistants.get(run.assistant_id),
     ctx.storage.deliveries.list({ run_id: runId, limit: DELIVERIES_SHOWN, offset: 0 }),
-    keptEvents(ctx.streams, runId, EVENTS_SHOWN),
+    ctx.streams.kept(runId, EVENTS_SHOWN),
   ]);
   const records = (await Promise.all(summaries.map((summary) => ctx.storage.deliveries.get(summary.delivery_id)))).filter(
     (record): record is DeliveryRecord => record !== undefined,

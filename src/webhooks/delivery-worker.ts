@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { ClaimedDelivery, DeliveryRepository, FinishedAttempt } from "../storage/storage.js";
 import type { DeliveryAttempt } from "../storage/types.js";
 import { WakeTimer } from "../queue/wake-timer.js";
+import { Backoff } from "../queue/backoff.js";
 import type { WebhookSettings } from "./config.js";
 import type { AttemptResult, WebhookSender } from "./sender.js";
 import { nextAttemptDelayMs } from "./retry.js";
@@ -12,8 +13,19 @@ export interface DeliveryWorkerOptions {
   sender: Pick<WebhookSender, "send">;
   settings: Pick<WebhookSettings, "retrySchedule" | "timeoutMs" | "maxInFlight" | "maxConcurrencyPerOrigin" | "allowedFields" | "headers">;
   logger: FastifyBaseLogger;
+  /** This process, as leases name it. */
+  owner: string;
+  /**
+   * The embedded database's start-up: every lease is a dead process's (one owner), so all are
+   * released at once. With several processes, leases of the dead lapse on their own.
+   */
+  releaseAllLeasesAtStart: boolean;
+  /** A claim round every so often even without a wake-up (wake-ups lost on the way); undefined: none. */
+  safetyPollMs?: number;
   /** How long `stop()` lets attempts in flight finish before aborting them (default 1 s). */
   stopGraceMs?: number;
+  /** Told of every attempt, for /metrics. */
+  onAttempt?: (delivery: ClaimedDelivery, result: AttemptResult) => void;
 }
 
 /**
@@ -33,6 +45,8 @@ export class DeliveryWorker {
   private readonly finished: FinishedAttempt[] = [];
   private readonly timer = new WakeTimer(() => this.wake());
   private readonly shutdown = new AbortController();
+  private readonly claimBackoff = new Backoff();
+  private safetyPoll: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
   /** Between start() and stop(): a wake before start() would claim deliveries that start() then releases. */
@@ -40,10 +54,13 @@ export class DeliveryWorker {
 
   constructor(private readonly options: DeliveryWorkerOptions) {}
 
-  /** One process owns the embedded database: leases left by a dead process are taken back at once. */
   async start(): Promise<void> {
-    await this.options.deliveries.releaseAllLeases();
+    if (this.options.releaseAllLeasesAtStart) await this.options.deliveries.releaseLeases();
     this.running = true;
+    if (this.options.safetyPollMs !== undefined) {
+      this.safetyPoll = setInterval(() => this.wake(), this.options.safetyPollMs);
+      this.safetyPoll.unref();
+    }
     this.wake();
   }
 
@@ -65,6 +82,7 @@ export class DeliveryWorker {
 
   private async pump(): Promise<void> {
     const { settings, deliveries } = this.options;
+    let again = false;
     try {
       let now: Date;
       do {
@@ -79,25 +97,37 @@ export class DeliveryWorker {
       // Due deliveries left behind wait for a busy origin: its next completion wakes us.
       const next = await deliveries.nextDue(now);
       if (next && this.running) this.timer.at(next);
+      this.claimBackoff.succeed();
+      // A wake-up that came while nextDue was read (a run's delivery written, an attempt ended)
+      // found the loop done: it would wait for the next timer or the safety poll.
+      again = this.pumpAgain;
     } catch (error) {
-      this.options.logger.error({ err: error }, "claiming webhook deliveries failed");
+      const delay = this.claimBackoff.fail();
+      this.options.logger.error({ err: error, retry_in_ms: delay }, "claiming webhook deliveries failed; retrying");
+      if (this.running || this.finished.length > 0) this.timer.at(new Date(Date.now() + delay));
     } finally {
       this.pumping = false;
     }
+    if (again) this.wake();
   }
 
   /** Records the attempts that ended and claims up to `limit` deliveries, in one transaction. */
-  private claim(limit: number, now: Date): Promise<ClaimedDelivery[]> {
+  private async claim(limit: number, now: Date): Promise<ClaimedDelivery[]> {
     const finished = this.finished.splice(0);
-    // Should the transaction fail, these deliveries stay leased and are due again when the lease ends.
-    return this.options.deliveries.claimDue({
-      finished,
-      limit: Math.max(0, limit),
-      now,
-      leaseUntil: new Date(now.getTime() + this.leaseMs),
-      perOrigin: this.options.settings.maxConcurrencyPerOrigin,
-      busy: this.busyOrigins,
-    });
+    try {
+      return await this.options.deliveries.claimDue({
+        finished,
+        limit: Math.max(0, limit),
+        now,
+        lease: { owner: this.options.owner, leaseMs: this.leaseMs },
+        perOrigin: this.options.settings.maxConcurrencyPerOrigin,
+        busy: this.busyOrigins,
+      });
+    } catch (error) {
+      // Recorded by the next claim; their leases hold until then, so no one sends them again meanwhile.
+      this.finished.unshift(...finished);
+      throw error;
+    }
   }
 
   private launch(delivery: ClaimedDelivery): void {
@@ -143,7 +173,8 @@ export class DeliveryWorker {
     };
     const automaticAttempts = delivery.automatic_attempts + (trigger === "automatic" ? 1 : 0);
     const next = this.nextState(result, automaticAttempts);
-    this.finished.push({ delivery_id: delivery.delivery_id, attempt, next });
+    this.finished.push({ delivery_id: delivery.delivery_id, lease_id: delivery.lease_id, attempt, next });
+    this.options.onAttempt?.(delivery, result);
     logger[next.status === "failed" ? "warn" : "info"](
       {
         delivery_id: delivery.delivery_id,
@@ -180,22 +211,23 @@ export class DeliveryWorker {
   }
 
   /**
-   * Stops claiming; attempts in flight get a short grace, then are aborted and left leased (the
-   * next start sends them at once: at-least-once). Attempts that ended are recorded before it resolves.
+   * Stops claiming; attempts in flight get a short grace, then are aborted. Attempts that ended
+   * are recorded, and the leases of those cut short are released, so another process (or the
+   * next start) sends them at once: at-least-once.
    */
   async stop(): Promise<void> {
     this.running = false;
     this.timer.clear();
+    if (this.safetyPoll) clearInterval(this.safetyPoll);
     const abort = setTimeout(() => this.shutdown.abort(), this.options.stopGraceMs ?? 1000);
     await Promise.allSettled(this.inFlight.values());
     clearTimeout(abort);
     while (this.pumping) await new Promise((resolve) => setImmediate(resolve));
-    if (this.finished.length > 0) {
-      try {
-        await this.claim(0, new Date());
-      } catch (error) {
-        this.options.logger.error({ err: error }, "recording webhook attempts failed");
-      }
+    try {
+      if (this.finished.length > 0) await this.claim(0, new Date());
+      await this.options.deliveries.releaseLeases(this.options.owner);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "recording webhook attempts failed; their leases lapse and they are sent again");
     }
   }
 }

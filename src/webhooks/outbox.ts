@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { RunOutbox } from "../queue/run-worker.js";
+import type { RunOutbox } from "../queue/run-finisher.js";
 import type { RunResult } from "../queue/executor.js";
 import type { JsonObject } from "../storage/types.js";
 import type { WebhookSettings } from "./config.js";
@@ -10,10 +10,7 @@ import { buildWebhookPayload } from "./payload.js";
  * finishing transaction writes. `webhook_sent_at` is stamped again on every attempt.
  */
 export class WebhookOutbox implements RunOutbox {
-  constructor(
-    private readonly settings: Pick<WebhookSettings, "disabled" | "allowedFields">,
-    private readonly onDelivery: () => void,
-  ) {}
+  constructor(private readonly settings: Pick<WebhookSettings, "disabled" | "allowedFields">) {}
 
   deliveryFor(result: RunResult): { delivery_id: string; url: string; payload: JsonObject } | undefined {
     const url = result.run.kwargs.webhook;
@@ -38,9 +35,5 @@ export class WebhookOutbox implements RunOutbox {
       { allowedFields: this.settings.allowedFields, sentAt: result.ended_at },
     );
     return { delivery_id: randomUUID(), url, payload: payload as JsonObject };
-  }
-
-  delivered(): void {
-    this.onDelivery();
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { api, useServer } from "./support.js";
+import { testBackend } from "../helpers/backend.js";
 
 const server = useServer();
 
@@ -86,10 +87,11 @@ describe("meta", () => {
     expect(response.body).toEqual({ ok: true });
   });
 
-  test("GET /ok?check_db=1 checks the database", async () => {
+  test("GET /ok?check_db=1 checks each dependency: the database, and Redis when processes share one", async () => {
     const response = await api(server(), "GET", "/ok?check_db=1");
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true });
+    const dependencies = testBackend() === "postgres" ? { database: "ok", redis: "ok" } : { database: "ok" };
+    expect(response.body).toEqual({ ok: true, dependencies });
     expect((await api(server(), "GET", "/ok?check_db=7")).status).toBe(422);
   });
 

@@ -158,4 +158,29 @@ describe("bad input", () => {
     // Nothing was written by any of them.
     expect((await store().searchItems(["a"])).items).toEqual([]);
   });
+
+  test("text a database cannot keep, nesting past the limit and runaway filters are 422 naming the field", async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 600; i += 1) deep = [deep];
+    const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, i]));
+    // JSON text as a client sends it: the escapes \u0000 and \ud800, and 1e400, are the server's to refuse.
+    const cases: [string, string, string, string][] = [
+      ["PUT", "/store/items", '{"namespace": ["a"], "key": "k\\u0000", "value": {}}', "key:"],
+      ["PUT", "/store/items", '{"namespace": ["a\\u0000"], "key": "k", "value": {}}', "namespace:"],
+      ["PUT", "/store/items", '{"namespace": ["a"], "key": "k", "value": {"text": "\\ud800"}}', "value:"],
+      ["PUT", "/store/items", JSON.stringify({ namespace: ["a"], key: "k", value: { deep } }), "value:"],
+      ["PUT", "/store/items", JSON.stringify({ namespace: ["a"], key: "k".repeat(1025), value: {} }), "key:"],
+      ["POST", "/store/items/search", '{"filter": {"n\\u0000": 1}}', "filter:"],
+      ["POST", "/store/items/search", '{"filter": {"n": "x\\u0000"}}', "filter.n:"],
+      ["POST", "/store/items/search", '{"filter": {"n": 1e400}}', "filter.n:"],
+      ["POST", "/store/items/search", JSON.stringify({ filter: { n: { deep } } }), "filter.n:"],
+      ["POST", "/store/items/search", JSON.stringify({ filter: many }), "filter:"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const response = await api<{ detail: string }>(server(), method, path, body);
+      expect(response.status, body.slice(0, 100)).toBe(422);
+      expect(response.body.detail, body.slice(0, 100)).toContain(field);
+    }
+    expect((await store().searchItems(["a"])).items).toEqual([]);
+  });
 });

@@ -104,3 +104,49 @@ describe("crash recovery", () => {
     });
   });
 });
+
+describe("graceful stop (SIGTERM)", () => {
+  test("a run that ends within the grace ends on the stopping process, which then exits 0", { timeout: 90_000 }, async () => {
+    const dataDir = tempDir();
+    const { cli, client } = await start(dataDir, ["--workers", "0", "--shutdown-grace", "20"]);
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "slow", { input: {}, config: SLOW(300) });
+    await firstEvent(client, thread.thread_id, run.run_id);
+    const exited = cli.stop("SIGTERM");
+    processes.splice(processes.indexOf(cli), 1);
+    expect(await exited).toBe(0);
+
+    const restarted = await start(dataDir, ["--workers", "0"]);
+    expect((await restarted.client.runs.get(thread.thread_id, run.run_id)).status).toBe("success");
+    expect(await restarted.client.runs.join(thread.thread_id, run.run_id)).toEqual({ ticks: 5 });
+  });
+
+  test("a run still going at the end of the grace stops at a step boundary and is handed back without spending an attempt", { timeout: 90_000 }, async () => {
+    const dataDir = tempDir();
+    const { cli, client } = await start(dataDir, ["--workers", "0", "--shutdown-grace", "1"]);
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "slow", { input: {}, streamMode: ["updates"], config: SLOW(800) });
+    await eventually(
+      () => client.threads.getHistory(thread.thread_id, { limit: 20 }),
+      (history) => history.some((state) => (state.values as { ticks?: number }).ticks === 1),
+      20_000,
+    );
+    const exited = cli.stop("SIGTERM");
+    processes.splice(processes.indexOf(cli), 1);
+    expect(await exited).toBe(0);
+
+    const restarted = await start(dataDir, ["--workers", "0"]);
+    const parts: Part[] = [];
+    for await (const part of restarted.client.runs.joinStream(thread.thread_id, run.run_id)) parts.push(toPart(part));
+    // Still the first attempt: a hand-back is not a failure.
+    expect(parts[0]).toMatchObject({ event: "metadata", data: { run_id: run.run_id, attempt: 1 } });
+    expect((await restarted.client.runs.get(thread.thread_id, run.run_id)).status).toBe("success");
+    // Continued from the boundary it stopped at, not restarted: one input checkpoint, each tick once
+    // (input and first loop step both at 0), and the restarted process ran only the ticks left.
+    const history = await restarted.client.threads.getHistory(thread.thread_id, { limit: 100 });
+    const ofRun = history.filter((state) => state.metadata?.run_id === run.run_id);
+    expect(ofRun.filter((state) => state.metadata?.source === "input")).toHaveLength(1);
+    expect(ofRun.map((state) => (state.values as { ticks: number }).ticks)).toEqual([5, 4, 3, 2, 1, 0, 0]);
+    expect(parts.filter((part) => part.event === "updates").length).toBeLessThanOrEqual(4);
+  });
+});

@@ -1,8 +1,6 @@
 import { createRequire } from "node:module";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import type { ServerContext } from "../context.js";
-import { errorResponses } from "../schemas/common.js";
 import { VERSION } from "../../version.js";
 
 /** The LangGraph.js library graphs run on (the official Python server reports its `langgraph_py_version`). */
@@ -27,24 +25,9 @@ function toOpenApi30Bounds(node: unknown): unknown {
   return node;
 }
 
-/** Health, capabilities and the generated OpenAPI document. */
+/** Capabilities and the generated OpenAPI document (`/ok` is in health.ts). */
 export function metaRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get(
-      "/ok",
-      {
-        schema: {
-          querystring: Type.Object({ check_db: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])) }),
-          response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errorResponses(422) },
-        },
-      },
-      async (request) => {
-        // A read of the main database: fails (500) when it is unusable.
-        if (request.query.check_db === 1) await ctx.storage.assistants.count({});
-        return { ok: true as const };
-      },
-    );
-
     app.get("/info", async () => ({
       version: VERSION,
       langgraph_js_version: LANGGRAPH_JS_VERSION,

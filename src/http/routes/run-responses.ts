@@ -4,9 +4,9 @@ import { createRun, type RunBody } from "../../runs/create-run.js";
 import { configurableHeaders, headerPatterns, type HeaderPatterns } from "../../runs/configurable-headers.js";
 import type { RunEnd } from "../../queue/executor.js";
 import { threadAnswer } from "../../queue/run-output.js";
-import type { StreamEvent } from "../../bus/run-streams.js";
+import type { StreamEvent } from "../../bus/bus.js";
 import type { Json, QueuedRun, Run } from "../../storage/types.js";
-import { publicRun } from "../../storage/sqlite/runs.js";
+import { publicRun } from "../../storage/domain/runs.js";
 import { sendDelayedJson, sendEventStream } from "../sse.js";
 
 /** The run as the API shows it: bookkeeping dropped, the webhook's query values masked. */
@@ -53,14 +53,14 @@ export async function respondCreate(ctx: ServerContext, request: FastifyRequest,
 /** Answers with the run's output once it ends; `cancel` on disconnect stops it when asked. */
 export async function respondWait(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, threadId: string | undefined, body: RunBody) {
   const { run } = await createRun(ctx.runService, threadId, body, { headers: runHeaders(ctx, request) });
-  const completion = ctx.worker.completion(run.run_id);
+  const completion = ctx.runs.completion(run.run_id);
   // As the Python server: even a stateless wait names the run by its (temporary) thread.
   const path = threadRunPath(run.thread_id, run.run_id);
   await sendDelayedJson(reply, async () => runAnswer(ctx, await completion, run), {
     headers: { Location: `${path}/join`, "Content-Location": path },
     heartbeatMs: heartbeatMs(ctx),
     onClientGone: () => {
-      if (body.on_disconnect === "cancel") void ctx.worker.cancel(run.run_id, "interrupt");
+      if (body.on_disconnect === "cancel") void ctx.runs.cancel(run.run_id, "interrupt");
     },
   });
 }
@@ -78,7 +78,7 @@ export async function respondStream(
     headers: { Location: `${path}/stream`, "Content-Location": path },
     heartbeatMs: heartbeatMs(ctx),
     onClientGone: () => {
-      if (body.on_disconnect === "cancel") void ctx.worker.cancel(run.run_id, "interrupt");
+      if (body.on_disconnect === "cancel") void ctx.runs.cancel(run.run_id, "interrupt");
     },
   });
 }
@@ -136,7 +136,7 @@ export async function respondJoinStream(
       headers: { Location: `${options.path}/stream`, "Content-Location": options.path },
       heartbeatMs: heartbeatMs(ctx),
       onClientGone: () => {
-        if (options.cancelOnDisconnect) void ctx.worker.cancel(options.runId, "interrupt");
+        if (options.cancelOnDisconnect) void ctx.runs.cancel(options.runId, "interrupt");
       },
     },
   );
@@ -145,13 +145,13 @@ export async function respondJoinStream(
 /** `join`: waits for the run's end and answers its output (at once for an ended run). */
 export async function respondJoin(ctx: ServerContext, reply: FastifyReply, run: QueuedRun, cancelOnDisconnect: boolean): Promise<void> {
   const active = run.status === "pending" || run.status === "running";
-  const end = active ? ctx.worker.completion(run.run_id) : ctx.worker.recentEnd(run.run_id);
+  const end = active ? ctx.runs.completion(run.run_id) : ctx.runs.recentEnd(run.run_id);
   const path = threadRunPath(run.thread_id, run.run_id);
   await sendDelayedJson(reply, async () => runAnswer(ctx, await end, run), {
     headers: { Location: `${path}/join`, "Content-Location": path },
     heartbeatMs: heartbeatMs(ctx),
     onClientGone: () => {
-      if (cancelOnDisconnect && active) void ctx.worker.cancel(run.run_id, "interrupt");
+      if (cancelOnDisconnect && active) void ctx.runs.cancel(run.run_id, "interrupt");
     },
   });
 }

@@ -51,7 +51,7 @@ export function statelessRunRoutes(ctx: ServerContext): FastifyPluginAsyncTypebo
         const { run_id } = request.params;
         const run = await ctx.storage.runs.get(run_id);
         // A stateless run deleted on completion still has its stream for a while.
-        if (!run && !ctx.streams.has(run_id)) throw notFound("run", run_id);
+        if (!run && !(await ctx.streams.has(run_id))) throw notFound("run", run_id);
         await respondJoinStream(ctx, request, reply, run, {
           runId: run_id,
           cancelOnDisconnect: flag(request.query.cancel_on_disconnect),
@@ -75,7 +75,7 @@ export function statelessRunRoutes(ctx: ServerContext): FastifyPluginAsyncTypebo
       }
       const action = request.query.action ?? "interrupt";
       const targets = await ctx.storage.runs.findActive({ thread_id, run_ids, status: status ?? "all" });
-      for (const runId of targets) await ctx.worker.cancel(runId, action);
+      for (const runId of targets) await ctx.runs.cancel(runId, action);
       return reply.status(204).send();
     });
   };

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { InvalidNamespaceError } from "@langchain/langgraph-checkpoint";
-import type { SqliteStore } from "../../runtime/store.js";
-import { StoreRequestError, storeItemToJson } from "../../runtime/store.js";
+import { InvalidNamespaceError, type Item as StoreItem } from "@langchain/langgraph-checkpoint";
+import type { HookgraphStore } from "../../storage/backend.js";
+import { StoreRequestError } from "../../storage/domain/store.js";
 import { invalid } from "../../errors.js";
 import { acceptMissingBody } from "../error-handler.js";
 import { errorResponses, JsonObject, Limit, NoContent, Nullable, Offset, TtlMinutes } from "../schemas/common.js";
@@ -20,6 +20,17 @@ const Item = Type.Object({
 
 const SearchItem = Type.Object({ ...Item.properties, score: Nullable(Type.Number()) });
 
+/** An item as the API returns it (`Item` schema): ISO timestamps. */
+function storeItemToJson(item: StoreItem) {
+  return {
+    namespace: item.namespace,
+    key: item.key,
+    value: item.value,
+    created_at: item.createdAt.toISOString(),
+    updated_at: item.updatedAt.toISOString(),
+  };
+}
+
 /** Runs a store call, turning a bad namespace or filter into a 422 that names it. */
 async function guarded<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -32,7 +43,7 @@ async function guarded<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** The long-term memory store, the same one graphs see as `store`. */
-export function storeRoutes(store: SqliteStore): FastifyPluginAsyncTypebox {
+export function storeRoutes(store: HookgraphStore): FastifyPluginAsyncTypebox {
   return async (app) => {
     acceptMissingBody(app);
 

@@ -86,11 +86,11 @@ export function threadRunRoutes(ctx: ServerContext): FastifyPluginAsyncTypebox {
       const run = await requireRun(request.params.thread_id, request.params.run_id);
       const wait = flag(request.query.wait);
       const active = run.status === "pending" || run.status === "running";
-      const completion = wait && active ? ctx.worker.completion(run.run_id) : undefined;
-      await ctx.worker.cancel(run.run_id, request.query.action ?? "interrupt");
+      const completion = wait && active ? ctx.runs.completion(run.run_id) : undefined;
+      await ctx.runs.cancel(run.run_id, request.query.action ?? "interrupt");
       if (!wait) return reply.status(202).send();
       // As the Python server: with `wait`, the answer is the run's output, like `join`'s.
-      return runAnswer(ctx, await (completion ?? ctx.worker.recentEnd(run.run_id)), run);
+      return runAnswer(ctx, await (completion ?? ctx.runs.recentEnd(run.run_id)), run);
     });
   };
 }
