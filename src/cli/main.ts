@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_OPTIONS, resolveConfig, type Mode } from "../config/config.js";
 import { startServer } from "../server/start.js";
 import { VERSION } from "../version.js";
@@ -22,6 +22,7 @@ interface ServerFlags {
   workers: number;
   runTimeout: number;
   ui: boolean;
+  reload: boolean;
   logLevel: string;
 }
 
@@ -38,6 +39,8 @@ function addServerCommand(program: Command, mode: Mode, description: string): vo
     .option("--run-timeout <seconds>", "a run longer than this ends with status timeout", integer("--run-timeout"), DEFAULT_OPTIONS.runTimeoutSeconds)
     .option("--no-ui", "do not serve the dashboard at /ui")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", DEFAULT_OPTIONS.logLevel)
+    // serve never reloads: the flag is dev's (serve accepts it, unlisted, and it changes nothing).
+    .addOption(new Option("--no-reload", "do not reload the graphs when their files change").hideHelp(mode === "serve"))
     .action(async (flags: ServerFlags) => {
       const config = resolveConfig({
         mode,
@@ -50,6 +53,7 @@ function addServerCommand(program: Command, mode: Mode, description: string): vo
         runTimeoutSeconds: flags.runTimeout,
         sseHeartbeatMs: DEFAULT_OPTIONS.sseHeartbeatMs,
         ui: flags.ui,
+        reload: flags.reload,
         logLevel: flags.logLevel,
       });
       const server = await startServer(config);

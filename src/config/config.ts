@@ -23,6 +23,8 @@ export interface ServerOptions {
   sseHeartbeatMs: number;
   /** Serve the dashboard at /ui. */
   ui: boolean;
+  /** `dev`: reload the graphs when their files change (`serve` never reloads). */
+  reload: boolean;
   logLevel: string;
 }
 
@@ -42,6 +44,7 @@ export const DEFAULT_OPTIONS: Omit<ServerOptions, "mode" | "configPath"> = {
   runTimeoutSeconds: 3600,
   sseHeartbeatMs: 5000,
   ui: true,
+  reload: true,
   logLevel: "info",
 };
 
@@ -62,6 +65,7 @@ export function resolveConfig(options: ServerOptions, processEnv: NodeJS.Process
   return {
     ...options,
     ui: options.ui && project.http.disable_ui !== true,
+    reload: options.reload && options.mode === "dev",
     dataDir: resolve(options.dataDir ?? resolve(project.configDir, ".hookgraph")),
     project,
     cors: resolveCorsPolicy(project.http.cors, options.mode),

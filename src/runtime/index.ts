@@ -7,7 +7,6 @@ export {
   GraphLoadError,
   GraphNotFoundError,
   loadGraphSpec,
-  createGraphImporter,
   graphLibrary,
   type RuntimeGraph,
   type GraphRegistryOptions,

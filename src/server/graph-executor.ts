@@ -9,12 +9,28 @@ import type { Json, JsonObject, QueuedRun } from "../storage/types.js";
 
 /** Executes queued runs with the runtime: the run's stored kwargs become the runtime's request. */
 export class GraphExecutor implements RunExecutor {
+  private running = 0;
+
   constructor(
     private readonly registry: GraphRegistry,
     private readonly saver: HookgraphSqliteSaver,
   ) {}
 
+  /** Runs executing on this thread now. */
+  executing(): number {
+    return this.running;
+  }
+
   async execute(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome> {
+    this.running += 1;
+    try {
+      return await this.executeRun(run, emit, signal);
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  private async executeRun(run: QueuedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal): Promise<ExecutionOutcome> {
     const kwargs = run.kwargs;
     const config = kwargs.config as RunConfig;
     const outcome = await executeRun(

@@ -24,6 +24,9 @@ import { WorkerPoolExecutor } from "./worker-pool/pool-executor.js";
 import { threadStates } from "./thread-states.js";
 import { graphCatalog } from "./graph-catalog.js";
 import { CronScheduler } from "../crons/scheduler.js";
+import { ProjectEnv } from "../config/project-env.js";
+import { ErrorStacks } from "./error-stacks.js";
+import { DevReloader } from "./dev-reload.js";
 import { startTtlSweeper } from "../threads/ttl-sweeper.js";
 
 export interface RunningServer {
@@ -45,7 +48,8 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   // Values from langgraph.json's "env" apply unless the environment already sets them.
-  for (const [key, value] of Object.entries(config.project.env)) process.env[key] ??= value;
+  const projectEnv = new ProjectEnv();
+  projectEnv.apply(config.project.env);
   const webhookSettings = resolveWebhookSettings(config.mode, config.project.webhooks, config.project.http, process.env);
   const logger = pino({ level: config.logLevel }, options.logStream ?? process.stdout);
 
@@ -76,10 +80,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         ? WorkerPoolExecutor.start({ dataDir: config.dataDir, graphs: config.project.graphs }, config.workers, localExecutor, logger)
         : localExecutor;
     if (executor instanceof WorkerPoolExecutor) releasers.push(() => executor.close());
+    const errorStacks = new ErrorStacks();
+    const devReload = config.reload
+      ? new DevReloader({
+          configPath: config.configPath,
+          project: config.project,
+          registry,
+          workers: executor instanceof WorkerPoolExecutor ? executor : undefined,
+          executing: () => executor.executing(),
+          env: projectEnv,
+          ensureAssistants: (ids) => storage.assistants.ensureSystem(ids),
+          logger,
+        })
+      : undefined;
+    if (devReload) releasers.push(() => devReload.close());
     const streams = new RunStreams();
     const worker = new RunWorker({
       storage,
-      executor,
+      executor: errorStacks.keeping(executor),
       streams,
       outbox: new WebhookOutbox(webhookSettings, () => deliveries.wake()),
       logger,
@@ -107,6 +125,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
       wakeDeliveries: () => deliveries.wake(),
       redactUrl,
+      errorStacks,
+      devReload,
     };
     const app = await buildApp(ctx, logger);
     releasers.push(() => app.close());

@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import type { FastifyBaseLogger } from "fastify";
 import type { ExecutionOutcome, RunExecutor } from "../../queue/executor.js";
 import type { QueuedRun } from "../../storage/types.js";
+import type { GraphSpec } from "../../config/langgraph-json.js";
+import type { EnvChanges } from "../../config/project-env.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
 
 interface PendingRun {
@@ -18,6 +20,8 @@ type LocalOperations = Omit<RunExecutor, "execute">;
 interface GraphWorker {
   worker: Worker;
   pending: Map<string, PendingRun>;
+  /** Reloads sent and not answered yet, by id. */
+  reloads: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
 }
 
 /**
@@ -43,12 +47,13 @@ function startWorker(workerData: WorkerSetup): Worker {
 export class WorkerPoolExecutor implements RunExecutor {
   /** Workers ready for runs. */
   private readonly workers: GraphWorker[] = [];
-  /** Every live worker thread, ready or still loading, so that close() ends them all. */
-  private readonly threads = new Set<Worker>();
+  /** Every live worker, ready or still loading, so that close() ends them all and a reload reaches each. */
+  private readonly live = new Set<GraphWorker>();
   private closing = false;
+  private reloadId = 0;
 
   private constructor(
-    private readonly setup: WorkerSetup,
+    private setup: WorkerSetup,
     private readonly local: LocalOperations,
     private readonly logger: FastifyBaseLogger,
   ) {}
@@ -75,8 +80,8 @@ export class WorkerPoolExecutor implements RunExecutor {
 
   private spawn(): Promise<void> {
     const worker = startWorker(this.setup);
-    this.threads.add(worker);
-    const graphWorker: GraphWorker = { worker, pending: new Map() };
+    const graphWorker: GraphWorker = { worker, pending: new Map(), reloads: new Map() };
+    this.live.add(graphWorker);
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on("message", (message: FromWorker) => {
@@ -95,7 +100,10 @@ export class WorkerPoolExecutor implements RunExecutor {
         this.logger.error({ err: error }, "graph worker crashed");
       });
       worker.on("exit", (code) => {
-        this.threads.delete(worker);
+        this.live.delete(graphWorker);
+        // Its replacement loads the current graphs: nothing is left to reload here.
+        for (const reload of graphWorker.reloads.values()) reload.resolve();
+        graphWorker.reloads.clear();
         const index = this.workers.indexOf(graphWorker);
         if (index !== -1) this.workers.splice(index, 1);
         for (const [runId, run] of graphWorker.pending) {
@@ -117,6 +125,13 @@ export class WorkerPoolExecutor implements RunExecutor {
       for (const [runId, event, data] of message.events) graphWorker.pending.get(runId)?.emit(event, data);
       return;
     }
+    if (message.type === "reloaded" || message.type === "reload-failed") {
+      const reload = graphWorker.reloads.get(message.id);
+      graphWorker.reloads.delete(message.id);
+      if (message.type === "reloaded") reload?.resolve();
+      else reload?.reject(new Error(message.message));
+      return;
+    }
     const run = graphWorker.pending.get(message.runId);
     if (!run) return;
     switch (message.type) {
@@ -126,7 +141,8 @@ export class WorkerPoolExecutor implements RunExecutor {
         return;
       case "failed":
         graphWorker.pending.delete(message.runId);
-        run.reject(Object.assign(new Error(message.message), { name: message.name }));
+        // The worker's stack, not one of this thread: it shows where the graph threw.
+        run.reject(Object.assign(new Error(message.message), { name: message.name }, message.stack ? { stack: message.stack } : {}));
     }
   }
 
@@ -145,6 +161,36 @@ export class WorkerPoolExecutor implements RunExecutor {
     });
   }
 
+  /**
+   * Dev reload: every worker loads the project's code afresh, in order with the runs sent to it
+   * (one sent after this executes on the new code); runs executing keep theirs. Workers started
+   * later load `graphs` (and inherit this thread's environment, already changed by the caller).
+   * Rejects with a worker's load error.
+   */
+  async reload(graphs: GraphSpec[], env: EnvChanges): Promise<void> {
+    this.setup = { ...this.setup, graphs };
+    const id = ++this.reloadId;
+    const message: ToWorker = { type: "reload", id, graphs, env };
+    const results = await Promise.allSettled(
+      [...this.live].map(
+        (graphWorker) =>
+          new Promise<void>((resolve, reject) => {
+            graphWorker.reloads.set(id, { resolve, reject });
+            graphWorker.worker.postMessage(message);
+          }),
+      ),
+    );
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /** Runs executing on the workers now. */
+  executing(): number {
+    let count = 0;
+    for (const graphWorker of this.live) count += graphWorker.pending.size;
+    return count;
+  }
+
   rollback(threadId: string, runId: string): Promise<void> {
     return this.local.rollback(threadId, runId);
   }
@@ -159,6 +205,6 @@ export class WorkerPoolExecutor implements RunExecutor {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.threads].map((worker) => worker.terminate()));
+    await Promise.all([...this.live].map(({ worker }) => worker.terminate()));
   }
 }

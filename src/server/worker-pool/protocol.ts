@@ -1,4 +1,5 @@
 import type { GraphSpec } from "../../config/langgraph-json.js";
+import type { EnvChanges } from "../../config/project-env.js";
 import type { JsonObject, QueuedRun } from "../../storage/types.js";
 import type { RunEvent } from "./event-batcher.js";
 
@@ -11,7 +12,9 @@ export interface WorkerSetup {
 /** Main thread → worker. */
 export type ToWorker =
   | { type: "execute"; run: QueuedRun }
-  | { type: "abort"; runId: string };
+  | { type: "abort"; runId: string }
+  /** Dev reload: load the project's code afresh (runs already executing keep theirs). */
+  | { type: "reload"; id: number; graphs: GraphSpec[]; env: EnvChanges };
 
 /** Worker → main thread. Event data is plain JSON (the runtime serialises LangChain objects). */
 export type FromWorker =
@@ -20,4 +23,7 @@ export type FromWorker =
   /** Stream events in the order they were emitted, of one or more runs (see `EventBatcher`). */
   | { type: "events"; events: RunEvent[] }
   | { type: "done"; runId: string; interrupted: boolean; values: JsonObject | null; interrupts: JsonObject }
-  | { type: "failed"; runId: string; name: string; message: string; aborted: boolean };
+  /** `stack`: the graph's own, so the log and the dashboard show where the user's code threw. */
+  | { type: "failed"; runId: string; name: string; message: string; stack?: string; aborted: boolean }
+  | { type: "reloaded"; id: number }
+  | { type: "reload-failed"; id: number; message: string };
