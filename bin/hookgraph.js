@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The CLI is compiled to dist/ by `npm ci` (the `prepare` script).
+// dist/ is compiled by the `prepare` script (npm ci, npm pack, git dependencies) and ships in the package.
 import { main } from "../dist/cli/main.js";
 
 main(process.argv).catch((error) => {

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_OPTIONS, resolveConfig, type Mode, type Role } from "../config/config.js";
 import { startServer } from "../server/start.js";
 import { VERSION } from "../version.js";
@@ -26,6 +26,7 @@ interface ServerFlags {
   leaseSeconds: number;
   shutdownGrace: number;
   ui: boolean;
+  reload: boolean;
   logLevel: string;
 }
 
@@ -63,6 +64,8 @@ function addServerCommand(program: Command, { name, mode, role, description }: S
     .option("--shutdown-grace <seconds>", "on SIGTERM, how long running runs may finish before being handed back", integer("--shutdown-grace"), DEFAULT_OPTIONS.shutdownGraceSeconds)
     .option("--no-ui", "do not serve the dashboard at /ui")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", DEFAULT_OPTIONS.logLevel)
+    // Only dev reloads: the other commands accept the flag, unlisted, and it changes nothing.
+    .addOption(new Option("--no-reload", "do not reload the graphs when their files change").hideHelp(mode !== "dev"))
     .action(async (flags: ServerFlags) => {
       const config = resolveConfig({
         mode,
@@ -80,6 +83,7 @@ function addServerCommand(program: Command, { name, mode, role, description }: S
         shutdownGraceSeconds: flags.shutdownGrace,
         sseHeartbeatMs: DEFAULT_OPTIONS.sseHeartbeatMs,
         ui: flags.ui,
+        reload: flags.reload,
         logLevel: flags.logLevel,
       });
       const server = await startServer(config);

@@ -39,6 +39,8 @@ export interface ServerOptions {
   sseHeartbeatMs: number;
   /** Serve the dashboard at /ui. */
   ui: boolean;
+  /** `dev`: reload the graphs when their files change (the other commands never reload). */
+  reload: boolean;
   logLevel: string;
 }
 
@@ -65,6 +67,7 @@ export const DEFAULT_OPTIONS: Omit<ServerOptions, "mode" | "configPath"> = {
   shutdownGraceSeconds: 30,
   sseHeartbeatMs: 5000,
   ui: true,
+  reload: true,
   logLevel: "info",
 };
 
@@ -117,6 +120,7 @@ export function resolveConfig(options: ServerOptions, processEnv: NodeJS.Process
     databaseUri,
     redisUri,
     ui: options.ui && project.http.disable_ui !== true,
+    reload: options.reload && options.mode === "dev",
     dataDir,
     database,
     redis: databaseUri && redisUri

@@ -46,6 +46,8 @@ export interface LangGraphJson {
   graphs: GraphSpec[];
   /** Environment values from the `env` key (a file path or an object). */
   env: Record<string, string>;
+  /** The dotenv file `env` names, if it names one (absolute). */
+  envFile?: string;
   http: HttpFileConfig;
   webhooks: WebhooksFileConfig;
 }
@@ -137,6 +139,7 @@ export function readLangGraphJson(configPath: string, processEnv: NodeJS.Process
     configDir,
     graphs,
     env: parseEnv(raw.env, configDir),
+    ...(typeof raw.env === "string" ? { envFile: resolve(configDir, raw.env) } : {}),
     http: http as HttpFileConfig,
     webhooks: webhooks as WebhooksFileConfig,
   };

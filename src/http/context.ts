@@ -5,6 +5,8 @@ import type { RunControl } from "../queue/run-control.js";
 import type { RunServiceDeps } from "../runs/create-run.js";
 import type { JsonObject } from "../storage/types.js";
 import type { HookgraphStore } from "../storage/backend.js";
+import type { ErrorStacks } from "../server/error-stacks.js";
+import type { DevReloadStatus } from "../server/dev-reload.js";
 
 /** The graphs of langgraph.json, as the assistants API describes them. */
 export interface GraphCatalog {
@@ -56,4 +58,8 @@ export interface ServerContext {
   wakeDeliveries(): void;
   /** Shows a webhook URL with its query values masked (API responses and logs). */
   redactUrl(url: string): string;
+  /** Where failed runs' graphs threw, for the dashboard only (the API keeps `{error, message}`). */
+  errorStacks: ErrorStacks;
+  /** `dev` with reload: how the latest reload of the graphs went (the dashboard shows a failure). */
+  devReload?: { status(): DevReloadStatus };
 }

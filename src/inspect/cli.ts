@@ -44,7 +44,8 @@ export function registerInspectCommand(program: Command): void {
     .option("--port <port>", "port to listen on (0 picks a free one)", integer("--port", 0, 65535), DEFAULT_PORT)
     .option("--host <host>", "address to listen on", DEFAULT_HOST)
     .addOption(
-      new Option("--secret <whsec>", "Standard Webhooks secret; signatures are checked when given").env(
+      // From the environment preferably: a command line's arguments are visible to every user (ps).
+      new Option("--secret <whsec>", "Standard Webhooks secret; signatures are checked when given (prefer the variable)").env(
         "HOOKGRAPH_INSPECT_SECRET",
       ),
     )
@@ -70,7 +71,7 @@ export function registerInspectCommand(program: Command): void {
           `hookgraph inspect listening on ${inspector.url}`,
           `  page:        ${inspector.url}/`,
           `  webhook URL: ${inspector.webhookUrl()}`,
-          `  signatures:  ${flags.secret === undefined ? "not checked (no --secret)" : "checked"}`,
+          `  signatures:  ${flags.secret === undefined ? "not checked (no HOOKGRAPH_INSPECT_SECRET)" : "checked"}`,
           `  reserved:    ${RESERVED_ROUTES.join(" ")} (every other path records hooks)`,
           "",
         ].join("\n"),

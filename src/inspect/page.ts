@@ -20,7 +20,7 @@ export async function loadPage(): Promise<Page> {
     html(settings) {
       const values: Record<string, string> = {
         webhook_url: escapeHtml(settings.webhookUrl),
-        signing: settings.signing ? "checked with your secret" : "not checked (no --secret)",
+        signing: settings.signing ? "checked with your secret" : "not checked (no HOOKGRAPH_INSPECT_SECRET)",
         signing_class: settings.signing ? "on" : "off",
         settings_json: scriptJson(settings),
       };

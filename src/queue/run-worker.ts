@@ -210,7 +210,8 @@ export class RunWorker {
         const err = error instanceof Error ? error : new Error(String(error));
         const payload = { error: err.name || "Error", message: err.message };
         streams.publish(run.run_id, "error", payload);
-        logger.warn({ run_id: run.run_id, err: { name: err.name, message: err.message } }, "run failed");
+        // The stack shows where the graph threw; the stream, the API and the webhook keep {error, message}.
+        logger.warn({ run_id: run.run_id, err: { name: err.name, message: err.message, stack: err.stack } }, "run failed");
         await finisher.finish(run, { status: "error", values: null, error: payload }, "error", held);
       }
     }

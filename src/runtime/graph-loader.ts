@@ -1,13 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { register as registerCommonJs } from "tsx/cjs/api";
-import { register } from "tsx/esm/api";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import * as ownLangGraph from "@langchain/langgraph";
 import type { BaseCheckpointSaver, BaseStore, Pregel } from "@langchain/langgraph";
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { GraphSpec } from "../config/langgraph-json.js";
+import { graphImporter, type GraphImporter } from "./graph-importer.js";
+import { userFrame } from "./user-frame.js";
 
 /**
  * A compiled graph of any state shape. The user's graph types are unknown to us, so the generic
@@ -28,25 +26,6 @@ const GRAPH_LIBRARY = Symbol("hookgraph.graphLibrary");
 /** The classes to build a Command/Send with for this graph (checked with `instanceof` inside it). */
 export function graphLibrary(graph: RuntimeGraph): GraphLibrary {
   return (graph as unknown as { [GRAPH_LIBRARY]?: GraphLibrary })[GRAPH_LIBRARY] ?? ownLangGraph;
-}
-
-/**
- * Imports user modules through tsx (TypeScript, ESM and CommonJS packages alike), all in one tsx
- * namespace. tsx isolates a namespace's module graph, node_modules included: `tsImport` (a fresh
- * namespace per call) would give every graph its own copy of @langchain/langgraph and
- * @langchain/core. One namespace for all graphs keeps that to one copy next to the server's own.
- */
-export interface GraphImporter {
-  import(specifier: string, parentPath: string): Promise<unknown>;
-}
-
-export function createGraphImporter(): GraphImporter {
-  const namespace = `hookgraph-graphs-${randomUUID()}`;
-  // As tsImport does: the CommonJS hooks too, or `require("./helper")` of a .ts file compiled to
-  // CommonJS (a graph in a package without "type": "module") cannot be resolved.
-  registerCommonJs({ namespace });
-  const api = register({ namespace });
-  return { import: (specifier, parentPath) => api.import(specifier, pathToFileURL(parentPath).href) };
 }
 
 interface LoadedGraph {
@@ -127,7 +106,7 @@ function label(spec: GraphSpec): string {
 
 async function libraryFor(importer: GraphImporter, modulePath: string): Promise<GraphLibrary> {
   try {
-    const lib = (await importer.import("@langchain/langgraph", modulePath)) as Partial<GraphLibrary>;
+    const lib = (await importer.importPackage("@langchain/langgraph", modulePath)) as Partial<GraphLibrary>;
     if (typeof lib.Command === "function" && typeof lib.Send === "function") return { Command: lib.Command, Send: lib.Send };
   } catch {
     // The graph's package does not resolve @langchain/langgraph itself: it uses ours.
@@ -135,17 +114,26 @@ async function libraryFor(importer: GraphImporter, modulePath: string): Promise<
   return ownLangGraph;
 }
 
-/** Imports the module named by a langgraph.json entry and resolves its export. */
-export async function loadGraphSpec(spec: GraphSpec, importer: GraphImporter = createGraphImporter()): Promise<LoadedGraph> {
+/**
+ * Imports the module named by a langgraph.json entry (as of `generation`, a fresh one by default)
+ * and resolves its export.
+ */
+export async function loadGraphSpec(spec: GraphSpec, generation = graphImporter().nextGeneration()): Promise<LoadedGraph> {
+  const importer = graphImporter();
   if (!existsSync(spec.modulePath)) {
     throw new GraphLoadError(`Cannot load graph "${spec.graphId}": file ${spec.modulePath} does not exist`);
   }
   let module: Record<string, unknown>;
   try {
-    module = (await importer.import(spec.modulePath, spec.modulePath)) as Record<string, unknown>;
+    module = (await importer.importModule(spec.modulePath, generation)) as Record<string, unknown>;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new GraphLoadError(`Cannot load graph "${spec.graphId}": importing ${spec.modulePath} failed: ${reason}`, { cause: error });
+    // The message alone rarely says where (a ReferenceError at import time): name the line too.
+    const where = userFrame(error);
+    throw new GraphLoadError(
+      `Cannot load graph "${spec.graphId}": importing ${spec.modulePath} failed: ${reason}${where && !reason.includes(where) ? ` (at ${where})` : ""}`,
+      { cause: error },
+    );
   }
   // A CommonJS module's exports sit under `default` when imported from ESM.
   const cjsExports = isObject(module.default) ? module.default : undefined;
@@ -164,10 +152,20 @@ export async function loadGraphSpec(spec: GraphSpec, importer: GraphImporter = c
   return { spec, library, source: { kind: "compiled", graph: toCompiled(exported, label(spec)) } };
 }
 
-/** The graphs of langgraph.json, loaded once, handed out with our checkpointer and store attached. */
+async function loadGeneration(specs: GraphSpec[]): Promise<Map<string, LoadedGraph>> {
+  const generation = graphImporter().nextGeneration();
+  const loaded = new Map<string, LoadedGraph>();
+  for (const spec of specs) loaded.set(spec.graphId, await loadGraphSpec(spec, generation));
+  return loaded;
+}
+
+/**
+ * The graphs of langgraph.json, handed out with our checkpointer and store attached. `reload`
+ * swaps in a new generation of the project's code; a run keeps the graph it was handed.
+ */
 export class GraphRegistry {
   private constructor(
-    private readonly graphs: Map<string, LoadedGraph>,
+    private graphs: Map<string, LoadedGraph>,
     readonly checkpointer: BaseCheckpointSaver | undefined,
     readonly store: BaseStore | undefined,
   ) {}
@@ -178,14 +176,21 @@ export class GraphRegistry {
    * are instances of the classes the graphs import (user code may test `instanceof AIMessage`).
    */
   static async load(specs: GraphSpec[], options: GraphRegistryOptions = {}): Promise<GraphRegistry> {
-    const importer = createGraphImporter();
-    const loaded = new Map<string, LoadedGraph>();
-    for (const spec of specs) loaded.set(spec.graphId, await loadGraphSpec(spec, importer));
+    const loaded = await loadGeneration(specs);
     if (options.checkpointer && specs.length > 0) {
-      const serde = await graphSerializer(importer, specs[0].modulePath);
+      const serde = await graphSerializer(graphImporter(), specs[0].modulePath);
       if (serde) options.checkpointer.serde = serde;
     }
     return new GraphRegistry(loaded, options.checkpointer, options.store);
+  }
+
+  /**
+   * Loads the project's files afresh and serves them from now on. Runs already executing keep
+   * the graphs they hold; when any graph fails to load, this throws and the current ones stay.
+   * Packages are not loaded again (see `GraphImporter`), so the serializer stays valid.
+   */
+  async reload(specs: GraphSpec[]): Promise<void> {
+    this.graphs = await loadGeneration(specs);
   }
 
   ids(): string[] {
@@ -244,7 +249,7 @@ export class GraphRegistry {
 
 async function graphSerializer(importer: GraphImporter, modulePath: string): Promise<SerializerProtocol | undefined> {
   try {
-    const lib = (await importer.import("@langchain/langgraph-checkpoint", modulePath)) as {
+    const lib = (await importer.importPackage("@langchain/langgraph-checkpoint", modulePath)) as {
       JsonPlusSerializer?: new () => SerializerProtocol;
     };
     return lib.JsonPlusSerializer ? new lib.JsonPlusSerializer() : undefined;

@@ -6,7 +6,6 @@ export {
   GraphLoadError,
   GraphNotFoundError,
   loadGraphSpec,
-  createGraphImporter,
   graphLibrary,
   type RuntimeGraph,
   type GraphRegistryOptions,

@@ -18,6 +18,7 @@ import { startTtlSweeper } from "../threads/ttl-sweeper.js";
 import { startStoreSweeper } from "../store/ttl-sweeper.js";
 import { GraphExecutor } from "./graph-executor.js";
 import { WorkerPoolExecutor } from "./worker-pool/pool-executor.js";
+import type { ErrorStacks } from "./error-stacks.js";
 
 export interface QueueDeps {
   config: Config;
@@ -30,12 +31,18 @@ export interface QueueDeps {
   logger: FastifyBaseLogger;
   /** This process, as leases name it. */
   owner: string;
+  /** Keeps the stacks of failed runs for the dashboard. */
+  errorStacks: ErrorStacks;
   resolver?: Resolver;
 }
 
 export interface RunningQueue {
   /** Graceful stop: nothing new is claimed; running runs get `graceMs`, then are handed back. */
   stop(graceMs: number): Promise<void>;
+  /** The graph worker threads, when runs execute there (dev reload reaches them). */
+  workers?: WorkerPoolExecutor;
+  /** Runs executing in this process now. */
+  executing(): number;
 }
 
 /**
@@ -69,7 +76,7 @@ export async function startQueue(deps: QueueDeps): Promise<RunningQueue> {
 
     const finisher = new RunFinisher({
       storage,
-      executor,
+      executor: deps.errorStacks.keeping(executor),
       streams: bus.streams,
       signals: bus.signals,
       outbox: new WebhookOutbox(webhookSettings),
@@ -94,7 +101,7 @@ export async function startQueue(deps: QueueDeps): Promise<RunningQueue> {
 
     const worker = new RunWorker({
       storage,
-      executor,
+      executor: deps.errorStacks.keeping(executor),
       streams: bus.streams,
       signals: bus.signals,
       finisher,
@@ -145,7 +152,11 @@ export async function startQueue(deps: QueueDeps): Promise<RunningQueue> {
     stops.push(() => crons.stop());
     stops.push(await startTtlSweeper(deps.threadDeletion, logger));
     stops.push(startStoreSweeper(persistence.store, logger));
-    return { stop };
+    return {
+      stop,
+      workers: executor instanceof WorkerPoolExecutor ? executor : undefined,
+      executing: () => worker.activeCount,
+    };
   } catch (error) {
     await stop(0);
     throw error;

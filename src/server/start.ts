@@ -18,6 +18,9 @@ import { openBackend } from "./backend.js";
 import { startQueue, type RunningQueue } from "./queue.js";
 import { threadStates } from "./thread-states.js";
 import { graphCatalog } from "./graph-catalog.js";
+import { ProjectEnv } from "../config/project-env.js";
+import { ErrorStacks } from "./error-stacks.js";
+import { DevReloader } from "./dev-reload.js";
 
 export interface RunningServer {
   url: string;
@@ -45,7 +48,8 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   // Values from langgraph.json's "env" apply unless the environment already sets them.
-  for (const [key, value] of Object.entries(config.project.env)) process.env[key] ??= value;
+  const projectEnv = new ProjectEnv();
+  projectEnv.apply(config.project.env);
   const webhookSettings = resolveWebhookSettings(config.mode, config.project.webhooks, config.project.http, process.env);
   const logger = pino({ level: config.logLevel }, options.logStream ?? process.stdout);
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -73,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // A cron written here re-arms the schedulers of every queue process.
     releasers.push(storage.crons.onChange(() => bus.signals.cronsChanged()));
     const states = threadStates(registry, persistence);
+    const errorStacks = new ErrorStacks();
     const runService = {
       storage,
       control: runs,
@@ -95,6 +100,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       runService,
       wakeDeliveries: () => bus.signals.wakeDeliveries(),
       redactUrl,
+      errorStacks,
+      devReload: undefined,
     };
     const app = config.role === "worker" ? await buildHealthApp(health, logger) : await buildApp(ctx, health, logger);
     releasers.push(() => app.close());
@@ -115,8 +122,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         metrics,
         logger,
         owner,
+        errorStacks,
         resolver: options.resolver,
       });
+    }
+    if (config.reload) {
+      const runningQueue = queue;
+      const devReload = new DevReloader({
+        configPath: config.configPath,
+        project: config.project,
+        registry,
+        workers: runningQueue?.workers,
+        executing: () => runningQueue?.executing() ?? 0,
+        env: projectEnv,
+        ensureAssistants: (ids) => storage.assistants.ensureSystem(ids),
+        logger,
+      });
+      ctx.devReload = devReload;
+      releasers.push(() => devReload.close());
     }
 
     try {

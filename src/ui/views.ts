@@ -1,7 +1,8 @@
 import type { ServerContext } from "../http/context.js";
 import { notFound } from "../errors.js";
 import type { BrowsedRun, DeliveryRecord, RunBrowse } from "../storage/storage.js";
-import type { Assistant, DeliveryAttempt, DeliveryStatus, Json, QueuedRun, RunStatus } from "../storage/types.js";
+import type { Assistant, DeliveryAttempt, DeliveryStatus, Json, JsonObject, QueuedRun, RunStatus } from "../storage/types.js";
+import type { DevReloadStatus } from "../server/dev-reload.js";
 import type { KeptEvents } from "../bus/bus.js";
 
 /** What the dashboard shows; every webhook URL in it is redacted. */
@@ -14,6 +15,8 @@ export interface Overview {
   older: boolean;
   failing: FailingRow[];
   assistants: { assistant_id: string; name: string; graph_id: string }[];
+  /** `dev` with reload: how the latest reload of the graphs went; null otherwise. */
+  reload: DevReloadStatus | null;
 }
 
 interface RunRow {
@@ -49,9 +52,15 @@ export interface DeliveryView {
   attempts: DeliveryAttempt[];
 }
 
+/** The run without its kwargs: the page shows input and webhook only, so nothing else (config, headers) leaves. */
+type RunFacts = Omit<QueuedRun, "kwargs" | "on_completion"> & { webhook: string | null };
+
 export interface RunDetail {
-  /** The run without its kwargs: the page shows input and webhook only, so nothing else (config, headers) leaves. */
-  run: Omit<QueuedRun, "kwargs" | "on_completion"> & { webhook: string | null };
+  /**
+   * A run deleted since it ended (stateless runs are, by default) is shown from what its webhook
+   * delivery kept: its payload, which may lack what `webhooks.allowed_fields` left out.
+   */
+  run: RunFacts | (Partial<RunFacts> & Pick<RunFacts, "run_id" | "webhook"> & { deleted: true });
   assistant: { name: string; graph_id: string } | null;
   input: Json;
   command: Json;
@@ -59,6 +68,8 @@ export interface RunDetail {
   values: { source: "checkpoint" | "webhook payload"; values: Json } | null;
   /** Why the run failed, from its stream's `error` event or its webhook payload. */
   error: Json;
+  /** Where the graph threw, while the server keeps it (see `ErrorStacks`); only here, never in the API. */
+  stack: string | null;
   events: KeptEvents;
   /** Failing ones first, then newest first. */
   deliveries: DeliveryView[];
@@ -107,6 +118,7 @@ export async function overview(ctx: ServerContext, filters: RunBrowse & { limit:
       },
     })),
     assistants: assistants.map(({ assistant_id, name, graph_id }) => ({ assistant_id, name, graph_id })),
+    reload: ctx.devReload?.status() ?? null,
   };
 }
 
@@ -151,20 +163,63 @@ function runError(events: KeptEvents, deliveries: DeliveryRecord[]): Json {
   return deliveries.find((delivery) => delivery.payload.error)?.payload.error ?? null;
 }
 
-export async function runDetail(ctx: ServerContext, runId: string): Promise<RunDetail> {
-  const run = await ctx.storage.runs.get(runId);
-  if (!run) throw notFound("run", runId);
-  const [assistant, summaries, events] = await Promise.all([
-    ctx.storage.assistants.get(run.assistant_id),
-    ctx.storage.deliveries.list({ run_id: runId, limit: DELIVERIES_SHOWN, offset: 0 }),
-    ctx.streams.kept(runId, EVENTS_SHOWN),
-  ]);
-  const records = (await Promise.all(summaries.map((summary) => ctx.storage.deliveries.get(summary.delivery_id)))).filter(
-    (record): record is DeliveryRecord => record !== undefined,
-  );
+async function deliveryRecords(ctx: ServerContext, runId: string): Promise<DeliveryRecord[]> {
+  const summaries = await ctx.storage.deliveries.list({ run_id: runId, limit: DELIVERIES_SHOWN, offset: 0 });
+  const records = await Promise.all(summaries.map((summary) => ctx.storage.deliveries.get(summary.delivery_id)));
+  return records.filter((record): record is DeliveryRecord => record !== undefined);
+}
+
+function deliveryViews(ctx: ServerContext, records: DeliveryRecord[]): DeliveryView[] {
   const deliveries = records.map((record) => deliveryView(ctx, record));
   // Stable sort: the list is already newest first.
-  deliveries.sort((a, b) => Number(b.failing) - Number(a.failing));
+  return deliveries.sort((a, b) => Number(b.failing) - Number(a.failing));
+}
+
+const text = (value: Json | undefined) => (typeof value === "string" ? value : undefined);
+
+/** A deleted run as its newest delivery's payload describes it (the payload is the Run as sent). */
+async function deletedRunDetail(ctx: ServerContext, runId: string, records: DeliveryRecord[], events: KeptEvents): Promise<RunDetail> {
+  const [latest] = records;
+  const sent = latest.payload;
+  const assistantId = text(sent.assistant_id);
+  const assistant = assistantId ? await ctx.storage.assistants.get(assistantId) : undefined;
+  const kwargs = (sent.kwargs && typeof sent.kwargs === "object" && !Array.isArray(sent.kwargs) ? sent.kwargs : {}) as JsonObject;
+  return {
+    run: {
+      run_id: runId,
+      thread_id: latest.thread_id ?? text(sent.thread_id),
+      assistant_id: assistantId,
+      status: text(sent.status) as RunStatus | undefined,
+      created_at: text(sent.created_at),
+      started_at: text(sent.run_started_at) ?? null,
+      ended_at: text(sent.run_ended_at) ?? null,
+      // The URL the delivery went to, which is the run's webhook.
+      webhook: ctx.redactUrl(latest.url),
+      deleted: true,
+    },
+    assistant: assistant ? { name: assistant.name, graph_id: assistant.graph_id } : null,
+    input: kwargs.input ?? null,
+    command: kwargs.command ?? null,
+    values: "values" in sent ? { source: "webhook payload", values: sent.values } : null,
+    error: runError(events, records),
+    stack: ctx.errorStacks.get(runId) ?? null,
+    events,
+    deliveries: deliveryViews(ctx, records),
+  };
+}
+
+export async function runDetail(ctx: ServerContext, runId: string): Promise<RunDetail> {
+  const [run, records, events] = await Promise.all([
+    ctx.storage.runs.get(runId),
+    deliveryRecords(ctx, runId),
+    ctx.streams.kept(runId, EVENTS_SHOWN),
+  ]);
+  if (!run) {
+    // A deleted run's deliveries stay inspectable and redeliverable.
+    if (records.length > 0) return deletedRunDetail(ctx, runId, records, events);
+    throw notFound("run", runId);
+  }
+  const assistant = await ctx.storage.assistants.get(run.assistant_id);
   return {
     run: {
       run_id: run.run_id,
@@ -186,7 +241,8 @@ export async function runDetail(ctx: ServerContext, runId: string): Promise<RunD
     command: run.kwargs.command ?? null,
     values: await finalValues(ctx, run, assistant, records),
     error: runError(events, records),
+    stack: run.status === "error" ? (ctx.errorStacks.get(runId) ?? null) : null,
     events,
-    deliveries,
+    deliveries: deliveryViews(ctx, records),
   };
 }

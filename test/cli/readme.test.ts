@@ -35,4 +35,15 @@ describe("the README's SDK snippet", () => {
     expect(stdout).toContain("metadata");
     expect(stdout.trim().split("\n").at(-1)).toBe("You said: hello");
   });
+
+  it("type-checks under strict TypeScript, as a user's project compiles it", async () => {
+    const dir = join(REPO_ROOT, "test-artifacts");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "readme-snippet-typecheck.mts");
+    writeFileSync(file, `${readmeSnippet()}\nexport {};\n`);
+    const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
+    const args = [tsc, "--ignoreConfig", "--strict", "--noEmit", "--skipLibCheck", "--target", "es2022", "--module", "nodenext", "--types", "node", file];
+    const result = await run(process.execPath, args, { cwd: REPO_ROOT, timeout: 60_000 }).catch((error: { stdout: string }) => error);
+    expect(result.stdout).toBe("");
+  });
 });

@@ -12,15 +12,32 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /**
+   * Its own process group, signalled whole: for a command that starts hookgraph as its child
+   * (`npx hookgraph`), so that no signal leaves the server running.
+   */
+  group?: boolean;
+}
+
 /**
  * Starts `hookgraph <args>` from the compiled CLI (as a user would) and waits until it prints its URL.
  */
-export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function startCli(args: string[], options: StartOptions = {}): Promise<CliProcess> {
+  return startCommand(process.execPath, [CLI, ...args], options);
+}
+
+/** Starts a command that runs hookgraph and waits until hookgraph prints its URL. */
+export function startCommand(command: string, args: string[], options: StartOptions = {}): Promise<CliProcess> {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.group === true,
   });
+  const signal = (name: NodeJS.Signals) => (options.group ? process.kill(-child.pid!, name) : child.kill(name));
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -35,8 +52,8 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
           child,
           url: match[1],
           output: () => output,
-          stop: async (signal = "SIGTERM") => {
-            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          stop: async (name = "SIGTERM") => {
+            if (child.exitCode === null && child.signalCode === null) signal(name);
             return exited;
           },
         });

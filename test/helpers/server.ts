@@ -46,6 +46,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       configPath: FIXTURE_CONFIG,
       port: 0,
       logLevel: "warn",
+      // In-process servers do not watch the fixtures; test/cli/reload.test.ts covers reloading.
+      reload: false,
       ...(shared ? { databaseUri: shared.databaseUri, redisUri: shared.redisUri } : {}),
       ...overrides,
       dataDir,

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MemorySaver } from "@langchain/langgraph";
-import { GraphLoadError, GraphNotFoundError, GraphRegistry, loadGraphSpec } from "../../src/runtime/graph-loader.js";
+import { GraphLoadError, GraphNotFoundError, GraphRegistry, graphLibrary, loadGraphSpec } from "../../src/runtime/graph-loader.js";
+import { ARTIFACTS_DIR } from "../helpers/browser.js";
 import { FIXTURE_GRAPHS, openRuntime, type Runtime } from "./helpers.js";
 
 let rt: Runtime;
@@ -88,5 +90,48 @@ describe("load errors name the graph and the file", () => {
 
   test("a module that throws on import", async () => {
     await expect(loadGraphSpec(spec("throws-on-import.ts", "graph", "boom"))).rejects.toThrow(/graph "boom": importing .*throws-on-import\.ts failed: import-time failure/);
+  });
+});
+
+describe("reload: a new generation of the project's files", () => {
+  // Under test-artifacts/ so that the graphs resolve @langchain/langgraph from the repository.
+  function project(type: "module" | "commonjs"): string {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const dir = mkdtempSync(join(ARTIFACTS_DIR, `loader-${type}-`));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type }));
+    const helper = type === "module" ? "./word.js" : "./word";
+    writeFileSync(
+      join(dir, "graph.ts"),
+      `import { Annotation, StateGraph } from "@langchain/langgraph";\nimport { word } from "${helper}";\n` +
+        `const State = Annotation.Root({ word: Annotation<string> });\n` +
+        `export const graph = new StateGraph(State).addNode("say", () => ({ word: word() })).addEdge("__start__", "say").compile();\n`,
+    );
+    return dir;
+  }
+  const writeWord = (dir: string, word: string) => writeFileSync(join(dir, "word.ts"), `export const word = () => ${JSON.stringify(word)};\n`);
+
+  test.each(["module", "commonjs"] as const)("%s package: imported files load afresh, packages once, held graphs keep their code", async (type) => {
+    const dir = project(type);
+    try {
+      writeWord(dir, "first");
+      const specs = [{ graphId: "say", modulePath: join(dir, "graph.ts"), exportName: "graph" }];
+      const registry = await GraphRegistry.load(specs);
+      const held = await registry.get("say");
+      expect(await held.invoke({})).toEqual({ word: "first" });
+
+      writeWord(dir, "second");
+      await registry.reload(specs);
+      const reloaded = await registry.get("say");
+      expect(await reloaded.invoke({})).toEqual({ word: "second" });
+      expect(await held.invoke({})).toEqual({ word: "first" });
+      // One copy of LangGraph for every generation.
+      expect(graphLibrary(reloaded).Command).toBe(graphLibrary(held).Command);
+
+      writeFileSync(join(dir, "word.ts"), "export const word = () => ;\n");
+      await expect(registry.reload(specs)).rejects.toThrow(/graph "say": importing .*graph\.ts failed/);
+      expect(await (await registry.get("say")).invoke({})).toEqual({ word: "second" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openGraphPersistence } from "../../storage/persistence.js";
 import type { GraphPersistence } from "../../storage/backend.js";
 import { GraphRegistry } from "../../runtime/graph-loader.js";
+import { applyEnvChanges } from "../../config/project-env.js";
 import { GraphExecutor } from "../graph-executor.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
 import { speedUpThreadGlobals } from "./thread-globals.js";
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   }
   const executor = new GraphExecutor(registry, persistence.checkpoints);
 
+  // Messages take effect in order: a run sent after a reload executes on the reloaded code.
+  let reloaded: Promise<void> = Promise.resolve();
   port.on("message", (message: ToWorker) => {
     if (message.type === "close") {
       void closeAndExit(persistence);
@@ -50,22 +53,37 @@ async function main(): Promise<void> {
       running.get(message.runId)?.[message.type].abort();
       return;
     }
+    if (message.type === "reload") {
+      reloaded = reloaded.then(async () => {
+        applyEnvChanges(message.env);
+        try {
+          await registry.reload(message.graphs);
+          post({ type: "reloaded", id: message.id });
+        } catch (error) {
+          post({ type: "reload-failed", id: message.id, message: error instanceof Error ? error.message : String(error) });
+        }
+      });
+      return;
+    }
     const { run } = message;
     const controllers = { abort: new AbortController(), drain: new AbortController() };
     const controller = controllers.abort;
     running.set(run.run_id, controllers);
     const emit = (event: string, data: unknown) => events.add([run.run_id, event, data]);
-    executor.execute(run, emit, controller.signal, controllers.drain.signal).then(
-      (outcome) => {
-        events.flush();
-        post({ type: "done", runId: run.run_id, ...outcome } as FromWorker);
-      },
-      (error: unknown) => {
-        events.flush();
-        const err = error instanceof Error ? error : new Error(String(error));
-        post({ type: "failed", runId: run.run_id, name: err.name, message: err.message, aborted: controller.signal.aborted });
-      },
-    ).finally(() => running.delete(run.run_id));
+    reloaded
+      .then(() => executor.execute(run, emit, controller.signal, controllers.drain.signal))
+      .then(
+        (outcome) => {
+          events.flush();
+          post({ type: "done", runId: run.run_id, ...outcome } as FromWorker);
+        },
+        (error: unknown) => {
+          events.flush();
+          const err = error instanceof Error ? error : new Error(String(error));
+          post({ type: "failed", runId: run.run_id, name: err.name, message: err.message, stack: err.stack, aborted: controller.signal.aborted });
+        },
+      )
+      .finally(() => running.delete(run.run_id));
   });
   post({ type: "ready" });
 }

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import type { FastifyBaseLogger } from "fastify";
 import type { ExecutionOutcome, RunExecutor } from "../../queue/executor.js";
 import type { QueuedRun } from "../../storage/types.js";
+import type { GraphSpec } from "../../config/langgraph-json.js";
+import type { EnvChanges } from "../../config/project-env.js";
 import type { FromWorker, ToWorker, WorkerSetup } from "./protocol.js";
 
 /** How long a closing worker may take to close its connections before it is terminated. */
@@ -22,6 +24,8 @@ type LocalOperations = Omit<RunExecutor, "execute">;
 interface GraphWorker {
   worker: Worker;
   pending: Map<string, PendingRun>;
+  /** Reloads sent and not answered yet, by id. */
+  reloads: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
 }
 
 /**
@@ -47,12 +51,13 @@ function startWorker(workerData: WorkerSetup): Worker {
 export class WorkerPoolExecutor implements RunExecutor {
   /** Workers ready for runs. */
   private readonly workers: GraphWorker[] = [];
-  /** Every live worker thread, ready or still loading, so that close() ends them all. */
-  private readonly threads = new Set<Worker>();
+  /** Every live worker, ready or still loading, so that close() ends them all and a reload reaches each. */
+  private readonly live = new Set<GraphWorker>();
   private closing = false;
+  private reloadId = 0;
 
   private constructor(
-    private readonly setup: WorkerSetup,
+    private setup: WorkerSetup,
     private readonly local: LocalOperations,
     private readonly logger: FastifyBaseLogger,
   ) {}
@@ -79,8 +84,8 @@ export class WorkerPoolExecutor implements RunExecutor {
 
   private spawn(): Promise<void> {
     const worker = startWorker(this.setup);
-    this.threads.add(worker);
-    const graphWorker: GraphWorker = { worker, pending: new Map() };
+    const graphWorker: GraphWorker = { worker, pending: new Map(), reloads: new Map() };
+    this.live.add(graphWorker);
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on("message", (message: FromWorker) => {
@@ -99,7 +104,10 @@ export class WorkerPoolExecutor implements RunExecutor {
         this.logger.error({ err: error }, "graph worker crashed");
       });
       worker.on("exit", (code) => {
-        this.threads.delete(worker);
+        this.live.delete(graphWorker);
+        // Its replacement loads the current graphs: nothing is left to reload here.
+        for (const reload of graphWorker.reloads.values()) reload.resolve();
+        graphWorker.reloads.clear();
         const index = this.workers.indexOf(graphWorker);
         if (index !== -1) this.workers.splice(index, 1);
         for (const [runId, run] of graphWorker.pending) {
@@ -121,6 +129,13 @@ export class WorkerPoolExecutor implements RunExecutor {
       for (const [runId, event, data] of message.events) graphWorker.pending.get(runId)?.emit(event, data);
       return;
     }
+    if (message.type === "reloaded" || message.type === "reload-failed") {
+      const reload = graphWorker.reloads.get(message.id);
+      graphWorker.reloads.delete(message.id);
+      if (message.type === "reloaded") reload?.resolve();
+      else reload?.reject(new Error(message.message));
+      return;
+    }
     const run = graphWorker.pending.get(message.runId);
     if (!run) return;
     switch (message.type) {
@@ -130,7 +145,8 @@ export class WorkerPoolExecutor implements RunExecutor {
         return;
       case "failed":
         graphWorker.pending.delete(message.runId);
-        run.reject(Object.assign(new Error(message.message), { name: message.name }));
+        // The worker's stack, not one of this thread: it shows where the graph threw.
+        run.reject(Object.assign(new Error(message.message), { name: message.name }, message.stack ? { stack: message.stack } : {}));
     }
   }
 
@@ -148,6 +164,29 @@ export class WorkerPoolExecutor implements RunExecutor {
       drain?.addEventListener("abort", () => send({ type: "drain", runId: run.run_id }), { once: true });
       send({ type: "execute", run });
     });
+  }
+
+  /**
+   * Dev reload: every worker loads the project's code afresh, in order with the runs sent to it
+   * (one sent after this executes on the new code); runs executing keep theirs. Workers started
+   * later load `graphs` (and inherit this thread's environment, already changed by the caller).
+   * Rejects with a worker's load error.
+   */
+  async reload(graphs: GraphSpec[], env: EnvChanges): Promise<void> {
+    this.setup = { ...this.setup, graphs };
+    const id = ++this.reloadId;
+    const message: ToWorker = { type: "reload", id, graphs, env };
+    const results = await Promise.allSettled(
+      [...this.live].map(
+        (graphWorker) =>
+          new Promise<void>((resolve, reject) => {
+            graphWorker.reloads.set(id, { resolve, reject });
+            graphWorker.worker.postMessage(message);
+          }),
+      ),
+    );
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   rollback(threadId: string, runId: string): Promise<void> {
@@ -169,8 +208,8 @@ export class WorkerPoolExecutor implements RunExecutor {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(
-      [...this.threads].map(
-        (worker) =>
+      [...this.live].map(
+        ({ worker }) =>
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
             worker.once("exit", () => {

@@ -1,5 +1,6 @@
 import type { GraphSpec } from "../../config/langgraph-json.js";
 import type { DatabaseLocation } from "../../storage/backend.js";
+import type { EnvChanges } from "../../config/project-env.js";
 import type { JsonObject } from "../../storage/types.js";
 import type { ClaimedRun } from "../../storage/storage.js";
 import type { RunEvent } from "./event-batcher.js";
@@ -17,6 +18,8 @@ export type ToWorker =
   /** Stop the run at its next step boundary (the server is stopping). */
   | { type: "drain"; runId: string }
   | { type: "abort"; runId: string }
+  /** Dev reload: load the project's code afresh (runs already executing keep theirs). */
+  | { type: "reload"; id: number; graphs: GraphSpec[]; env: EnvChanges }
   /** Abort what runs, close the persistence, exit. */
   | { type: "close" };
 
@@ -27,4 +30,7 @@ export type FromWorker =
   /** Stream events in the order they were emitted, of one or more runs (see `EventBatcher`). */
   | { type: "events"; events: RunEvent[] }
   | { type: "done"; runId: string; interrupted: boolean; values: JsonObject | null; interrupts: JsonObject }
-  | { type: "failed"; runId: string; name: string; message: string; aborted: boolean };
+  /** `stack`: the graph's own, so the log and the dashboard show where the user's code threw. */
+  | { type: "failed"; runId: string; name: string; message: string; stack?: string; aborted: boolean }
+  | { type: "reloaded"; id: number }
+  | { type: "reload-failed"; id: number; message: string };

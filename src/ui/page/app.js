@@ -206,9 +206,17 @@ function runsFooter(data) {
   return parts;
 }
 
+/** dev: a save that did not load; the previous code keeps serving until one does. */
+function renderReload(reload) {
+  const error = reload && reload.error;
+  $("reload-error").hidden = !error;
+  if (error) $("reload-error").replaceChildren(h("b", "Graph reload failed"), " at ", timeEl(error.at), "; the previous code keeps serving.", h("pre.stack", error.message));
+}
+
 function renderOverview(data) {
   state.assistants = new Map(data.assistants.map((a) => [a.assistant_id, a]));
   renderCounts(data.counts);
+  renderReload(data.reload);
   renderFailing(data.failing);
   renderRuns(data);
 }
@@ -290,6 +298,23 @@ function fact(label, ...value) {
   return [h("dt", label), h("dd", ...value)];
 }
 
+/** The stack a graph raised, its frames in the user's own code marked (not packages, not Node's). */
+function stackBlock(stack) {
+  return h(
+    "pre.stack",
+    ...stack.split("\n").map((line, i) => {
+      const own = i > 0 && !/node_modules|\(node:|at node:|data:/.test(line);
+      return h(own ? "span.own" : "span", `${line}\n`);
+    }),
+  );
+}
+
+function runError(data) {
+  if (data.error === null) return null;
+  const summary = h("div.run-error", h("b", data.error.error ?? "Error"), ": ", data.error.message ?? JSON.stringify(data.error));
+  return data.stack ? [summary, stackBlock(data.stack)] : summary;
+}
+
 function renderDetail(data) {
   const panel = $("detail");
   const openKeys = new Set([...panel.querySelectorAll("details[open][data-key]")].map((node) => node.dataset.key));
@@ -300,17 +325,21 @@ function renderDetail(data) {
     : h("p.muted", run.status === "pending" || run.status === "running" ? "The run has not finished." : "Not kept.");
   const input = data.command !== null ? [jsonBlock(data.input), h("p.note", "Command:"), jsonBlock(data.command)] : jsonBlock(data.input);
 
+  const status = run.status ?? "unknown";
   const parts = [
-    h("div.detail-head", h(`span.status.s-${run.status}`, run.status), h("h2.mono", { title: run.run_id }, run.run_id), close),
+    h("div.detail-head", h(`span.status.s-${status}`, status), h("h2.mono", { title: run.run_id }, run.run_id), close),
+    run.deleted ? h("p.note.deleted", "This run was deleted when it ended (stateless runs are); shown from its webhook delivery.") : null,
     h(
       "dl.facts",
-      ...fact("Thread", h("a.mono", { href: `/ui?thread_id=${run.thread_id}`, onclick: (e) => filterThread(e, run.thread_id) }, run.thread_id)),
-      ...fact("Assistant", data.assistant ? `${data.assistant.name} (${data.assistant.graph_id})` : run.assistant_id),
-      ...fact("Created", timeEl(run.created_at, true)),
+      ...(run.thread_id
+        ? fact("Thread", h("a.mono", { href: `/ui?thread_id=${run.thread_id}`, onclick: (e) => filterThread(e, run.thread_id) }, run.thread_id))
+        : []),
+      ...fact("Assistant", data.assistant ? `${data.assistant.name} (${data.assistant.graph_id})` : (run.assistant_id ?? "not kept")),
+      ...(run.created_at ? fact("Created", timeEl(run.created_at, true)) : []),
       ...fact("Took", took(run) || "not started", run.attempt > 1 ? h("span.muted", ` · attempt ${run.attempt}`) : null),
       ...(run.webhook && !data.deliveries.length ? fact("Webhook", h("code.url", run.webhook)) : []),
     ),
-    data.error !== null ? h("div.run-error", h("b", data.error.error ?? "Error"), ": ", data.error.message ?? JSON.stringify(data.error)) : null,
+    runError(data),
     section(
       "Webhook deliveries",
       data.deliveries.length ? data.deliveries.map(deliveryCard) : h("p.muted", run.webhook ? "Sent when the run ends." : "This run has no webhook."),
@@ -319,7 +348,7 @@ function renderDetail(data) {
     section("Final values", values),
     section(`Events${data.events.kept ? ` (${data.events.items.length + data.events.omitted})` : ""}`, eventList(data.events, openKeys)),
   ];
-  panel.replaceChildren(...parts.filter((part) => part !== null)); // replaceChildren would print a null
+  panel.replaceChildren(...parts.flat().filter((part) => part !== null)); // replaceChildren would print a null
 }
 
 function renderNoRun(message) {
