@@ -30,7 +30,7 @@ export class Metrics {
 
   constructor(figures?: QueueFigures) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "hookgraph_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "hookgraph_" });
     this.runsFinished = new Counter({
       name: "hookgraph_runs_finished_total",
       help: "Runs whose end this process recorded, by end status",

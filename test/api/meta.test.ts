@@ -95,6 +95,30 @@ describe("meta", () => {
     expect((await api(server(), "GET", "/ok?check_db=7")).status).toBe(422);
   });
 
+  test("GET /metrics: Prometheus text with the queue, runs, webhooks, crons and process figures", async () => {
+    const client = server().client;
+    const thread = await client.threads.create();
+    await client.runs.wait(thread.thread_id, "echo", { input: { messages: [] } });
+    const response = await fetch(`${server().url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    // The database's counts, whichever process answers.
+    expect(value('hookgraph_runs{status="success"}')).toBeGreaterThanOrEqual(1);
+    expect(value("hookgraph_queue_depth")).toBe(0);
+    expect(value("hookgraph_queue_oldest_pending_age_seconds")).toBe(0);
+    // What this process did.
+    expect(value('hookgraph_runs_finished_total{status="success"}')).toBeGreaterThanOrEqual(1);
+    expect(value('hookgraph_run_duration_seconds_count{status="success"}')).toBeGreaterThanOrEqual(1);
+    expect(value("hookgraph_runs_executing")).toBe(0);
+    for (const name of ["hookgraph_leases_reclaimed_total", "hookgraph_webhook_delivery_latency_seconds_count", "hookgraph_cron_lag_seconds_count"]) {
+      expect(value(name), name).toBe(0);
+    }
+    expect(text).toMatch(/^# TYPE hookgraph_webhook_attempts_total counter$/m);
+    expect(value("hookgraph_process_resident_memory_bytes")).toBeGreaterThan(0);
+  });
+
   test("GET /info has the version, capability flags and metadata", async () => {
     const response = await api<Json>(server(), "GET", "/info");
     expect(response.status).toBe(200);
