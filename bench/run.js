@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: hookgraph and the official LangGraph.js dev server, one after the other, on the
-// same graphs with the same SDK client code; prints a table and writes bench/results/*.json.
+// same graphs with the same SDK client code (with --postgres, hookgraph scaled out on PostgreSQL +
+// Redis as well); prints tables and writes bench/results/*.json.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseOptions } from "./lib/options.js";
@@ -11,8 +12,18 @@ import { addOverhead, renderReport, writeJson } from "./lib/report.js";
 import { RESULTS_DIR } from "./lib/paths.js";
 import { hookgraph } from "./lib/servers/hookgraph.js";
 import { official } from "./lib/servers/official.js";
+import { postgresServe, postgresSplit } from "./lib/servers/postgres.js";
 
 const SERVERS = { hookgraph, official };
+
+/** The servers measured, in order: those of --only, then with --postgres each deployment on PostgreSQL. */
+function definitionsOf(options) {
+  const chosen = options.servers.map((name) => SERVERS[name]);
+  if (!options.postgres) return chosen;
+  // A deployment none of whose figures is selected (--figures) is not started.
+  const deployments = [...options.postgres.map(postgresServe), postgresSplit].filter((d) => d.figures.some((id) => options.figures.includes(id)));
+  return [...chosen, ...deployments];
+}
 
 // A reader that goes away (`| head`) ends the run; the exit hook in lib/servers/process.js stops the servers.
 process.stdout.on("error", () => process.exit(1));
@@ -38,7 +49,8 @@ async function main() {
   const machine = describeMachine();
   const logDir = join(RESULTS_DIR, `logs-${startedAt.replace(/[:.]/g, "-")}`);
   mkdirSync(logDir, { recursive: true });
-  say(`hookgraph benchmark (${options.profileName}): ${options.servers.join(", ")}; ${formatMachine(machine)}`);
+  const definitions = definitionsOf(options);
+  say(`hookgraph benchmark (${options.profileName}): ${definitions.map((d) => d.name).join(", ")}; ${formatMachine(machine)}`);
   if (options.hookgraphArgs.length) say(`hookgraph servers get the extra flags: ${options.hookgraphArgs.join(" ")}`);
 
   let floor;
@@ -54,9 +66,11 @@ async function main() {
   }
 
   const results = {};
-  for (const name of options.servers) {
-    results[name] = await benchServer(SERVERS[name], { ...options, say, logDir });
-    addOverhead(results[name], floor);
+  for (const definition of definitions) {
+    const result = await benchServer(definition, { ...options, say, logDir });
+    if (definition.processes) result.processes = definition.processes;
+    addOverhead(result, floor);
+    results[definition.name] = result;
   }
 
   machine.loadAverageAtEnd = describeMachine().loadAverage;
@@ -66,10 +80,11 @@ async function main() {
     rounds: options.rounds,
     figures: options.figures,
     hookgraphArgs: options.hookgraphArgs,
+    postgresProcesses: options.postgres,
     cpuProfile: options.cpuProfile,
     elapsedSeconds: (performance.now() - started) / 1000,
     machine,
-    counts: Object.fromEntries(options.servers.map((name) => [name, options.profile[name]])),
+    counts: Object.fromEntries(definitions.map((d) => d.kind ?? d.name).map((kind) => [kind, options.profile[kind]])),
     floor,
     results,
   };

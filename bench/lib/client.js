@@ -15,6 +15,35 @@ export function makeClient(url) {
   });
 }
 
+/**
+ * One client for several API processes of one deployment: each use of `.runs`, `.threads`, ...
+ * goes to the next process in turn, as a round-robin load balancer spreads requests. One URL: a
+ * plain client.
+ */
+export function makeSpreadClient(urls) {
+  const clients = urls.map(makeClient);
+  if (clients.length === 1) return clients[0];
+  let next = 0;
+  const pick = () => clients[next++ % clients.length];
+  return {
+    get assistants() {
+      return pick().assistants;
+    },
+    get threads() {
+      return pick().threads;
+    },
+    get runs() {
+      return pick().runs;
+    },
+    get crons() {
+      return pick().crons;
+    },
+    get store() {
+      return pick().store;
+    },
+  };
+}
+
 /** Names the call that failed and keeps server error bodies short. */
 export function describeFailure(call, error) {
   const message = error instanceof Error ? error.message : String(error);

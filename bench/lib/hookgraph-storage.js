@@ -22,7 +22,7 @@ export async function openStorage(dataDir) {
     dist("storage/system-assistant.js"),
     dist("webhooks/payload.js"),
   ]);
-  const storage = openSqliteStorage(dataDir, []);
+  const storage = openSqliteStorage(dataDir);
   storage.db.pragma(`cache_size = -${SEED_CACHE_KIB}`);
   return { storage, assistantId: systemAssistantId("echo"), buildWebhookPayload };
 }
@@ -37,21 +37,22 @@ export function databaseBytes(dataDir) {
   return statSync(join(dataDir, DB_FILE)).size;
 }
 
+// The seeder as the run worker's claims name it; its leases end with each run's finish.
+const SEED_LEASE = { owner: "bench-seed", leaseMs: 60_000 };
+
 /**
  * One finished echo run on a new thread, through the storage calls the run worker makes:
- * runs.create (creating the thread), then runs.finish (final status, thread state, and the
- * webhook outbox row when `webhookUrl` is given). Their SQLite bodies are synchronous, so they
- * run inside the caller's transaction (theirs become savepoints); a failure surfaces as a
- * rejected promise, collected in `failures`.
+ * runs.create (creating the thread), runs.claim (the run, now the only pending one, under a
+ * lease), then the fenced runs.finish (final status, thread state, and the webhook outbox row
+ * when `webhookUrl` is given).
  */
-function finishedRun(seed, failures, { i, threadMetadata, webhookUrl }) {
+async function finishedRun(seed, { i, threadMetadata, webhookUrl }) {
   const { storage, assistantId, buildWebhookPayload } = seed;
   const runId = randomUUID();
   const threadId = randomUUID();
   const input = { value: `seed-${i}` };
   const kwargs = { input };
-  const fail = (error) => failures.push(error);
-  storage.runs.create({
+  await storage.runs.create({
     run_id: runId,
     thread_id: threadId,
     assistant_id: assistantId,
@@ -62,7 +63,11 @@ function finishedRun(seed, failures, { i, threadMetadata, webhookUrl }) {
     on_completion: null,
     create_thread: true,
     thread_metadata: { ...threadMetadata, graph_id: "echo", assistant_id: assistantId },
-  }).catch(fail);
+  });
+  const claimed = await storage.runs.claim(1, new Date(), SEED_LEASE);
+  if (claimed.length !== 1 || claimed[0].run_id !== runId) {
+    throw new Error(`runs.claim took ${claimed.map((r) => r.run_id).join(", ") || "nothing"} instead of the run just created (${runId})`);
+  }
   let delivery;
   if (webhookUrl) {
     const at = new Date().toISOString();
@@ -82,21 +87,28 @@ function finishedRun(seed, failures, { i, threadMetadata, webhookUrl }) {
     });
     delivery = { delivery_id: randomUUID(), url: webhookUrl, payload };
   }
-  storage.runs.finish(runId, { status: "success", thread: { status: "idle", values: input, interrupts: {} }, delivery }).catch(fail);
+  const finish = { status: "success", thread: { status: "idle", values: input, interrupts: {} }, delivery };
+  if (!(await storage.runs.finish(runId, finish, claimed[0].lease_id))) throw new Error(`runs.finish refused run ${runId} under its own lease`);
 }
 
-/** `count` finished runs in one transaction; checks they all landed before the server sees them. */
+/**
+ * `count` finished runs in one transaction, checked to have landed before the server sees them.
+ * The storage calls are async, so the transaction is opened by hand: inside it their own
+ * transactions become savepoints, and nothing else uses the connection in between.
+ */
 async function seedRuns(seed, count, options) {
   const { db } = seed.storage;
-  const before = db.prepare("SELECT count(*) AS n FROM runs WHERE status = 'success'").pluck();
-  const expected = before.get() + count;
-  const failures = [];
-  db.transaction(() => {
-    for (let i = 0; i < count; i += 1) finishedRun(seed, failures, { i, ...options(i) });
-  })();
-  await new Promise((resolve) => setImmediate(resolve)); // lets the rejection handlers run
-  if (failures.length > 0) throw new Error(`seeding runs through hookgraph's storage failed: ${failures[0].message}`);
-  const landed = before.get();
+  const finished = db.prepare("SELECT count(*) AS n FROM runs WHERE status = 'success'").pluck();
+  const expected = finished.get() + count;
+  db.exec("BEGIN");
+  try {
+    for (let i = 0; i < count; i += 1) await finishedRun(seed, { i, ...options(i) });
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw new Error(`seeding runs through hookgraph's storage failed: ${error.message}`, { cause: error });
+  }
+  const landed = finished.get();
   if (landed !== expected) {
     throw new Error(`seeded ${count} runs through hookgraph's storage but ${landed - expected + count} are stored as finished`);
   }

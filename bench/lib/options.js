@@ -5,7 +5,7 @@ import { FIGURES } from "./figures/index.js";
 export const SERVER_NAMES = ["hookgraph", "official"];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only hookgraph|official] [--no-floor] [--no-build] [--rounds N]
-                          [--figures ID,...] [--profile] [--hookgraph-args="ARGS"]
+                          [--figures ID,...] [--profile] [--hookgraph-args="ARGS"] [--postgres] [--processes N,...]
 
   --quick           small sample counts: the whole run takes under 2 minutes
   --only NAME       benchmark one server: hookgraph or official
@@ -19,6 +19,11 @@ const USAGE = `usage: npm run bench -- [--quick] [--only hookgraph|official] [--
   --hookgraph-args="ARGS"
                     extra command-line flags for every hookgraph server (split on spaces),
                     e.g. --hookgraph-args="--workers 0" (the = is needed: the value starts with a dash)
+  --postgres        also benchmark hookgraph on PostgreSQL + Redis (the machine's, or
+                    HOOKGRAPH_TEST_POSTGRES / HOOKGRAPH_TEST_REDIS): N \`hookgraph serve\` processes
+                    for each N of --processes, then \`hookgraph api\` + \`hookgraph worker\` for the
+                    cross-process wake-up; each on a new database and Redis key prefix, removed after
+  --processes LIST  the process counts of --postgres (default: 1,2,4)
   --help            this text`;
 
 /**
@@ -68,6 +73,21 @@ const PROFILES = {
   },
 };
 
+// hookgraph on PostgreSQL (each deployment of --postgres): the embedded sample counts, so that the
+// figures compare, with the longer budgets of slower runs, and the cross-process wake-up's counts.
+PROFILES.full.postgres = {
+  ...PROFILES.full.hookgraph,
+  wakeups: 200, wakeupWarmup: 20,
+  budgets: { memory_after: 120, latency: 60, throughput: 120, streaming: 40, webhooks: 40, wakeup: 30 },
+  totalSeconds: 420,
+};
+PROFILES.quick.postgres = {
+  ...PROFILES.quick.hookgraph,
+  wakeups: 50, wakeupWarmup: 5,
+  budgets: { memory_after: 20, latency: 12, throughput: 40, streaming: 12, webhooks: 10, wakeup: 10 },
+  totalSeconds: 130,
+};
+
 const DEFAULT_BUDGET_SECONDS = 10;
 
 export function parseOptions(argv) {
@@ -82,6 +102,8 @@ export function parseOptions(argv) {
       figures: { type: "string" },
       profile: { type: "boolean", default: false },
       "hookgraph-args": { type: "string", default: "" },
+      postgres: { type: "boolean", default: false },
+      processes: { type: "string", default: "1,2,4" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -98,6 +120,8 @@ export function parseOptions(argv) {
   if (figures?.length === 0 || unknown.length > 0) {
     throw new Error(`--figures takes ids from: ${known.join(", ")} (got ${values.figures})\n${USAGE}`);
   }
+  const processes = values.processes.split(",").map(Number);
+  if (processes.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`--processes takes integers from 1 to 16 (got ${values.processes})\n${USAGE}`);
   const profileName = values.quick ? "quick" : "full";
   return {
     profileName,
@@ -109,6 +133,7 @@ export function parseOptions(argv) {
     figures: figures ?? known,
     cpuProfile: values.profile,
     hookgraphArgs: values["hookgraph-args"].split(" ").filter(Boolean),
+    postgres: values.postgres ? processes : undefined,
   };
 }
 

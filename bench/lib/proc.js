@@ -1,5 +1,6 @@
-// Linux /proc readers: which process of a spawned tree serves a port, and its memory.
+// Linux /proc readers: which process of a spawned tree serves a port, its memory, CPU use.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { nowMs } from "./clock.js";
 
 function readText(path) {
   try {
@@ -88,4 +89,57 @@ export function memoryOf(pid, treeRoot = pid) {
   if (rss === undefined) throw new Error(`cannot read /proc/${pid}/status (process gone, or not Linux)`);
   const treeKiB = processTree(treeRoot).reduce((sum, p) => sum + (statusKiB(p, "VmRSS") ?? 0), 0);
   return { rssMiB: rss / 1024, peakMiB: (statusKiB(pid, "VmHWM") ?? rss) / 1024, treeRssMiB: treeKiB / 1024 };
+}
+
+// USER_HZ: /proc reports CPU time in ticks of 1/100 s on every Linux architecture Node runs on.
+const TICKS_PER_SECOND = 100;
+
+/** User + system ticks of every thread of `pid` (graph worker threads included). */
+function processTicks(pid) {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return 0;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15
+}
+
+/** The machine's busy and total ticks over all cores (/proc/stat's first line; idle and iowait are not busy). */
+function machineTicks() {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readText("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, total };
+}
+
+/**
+ * Starts measuring CPU use; the function returned ends it: the fraction of all cores that was busy
+ * (whoever used them: the servers, the harness, other work on the machine), and per group of
+ * `groups` (name → a function listing its pids, called at the start) the CPU seconds its processes
+ * used. A process that starts in between is not counted.
+ */
+export function cpuMeter(groups) {
+  const machine = machineTicks();
+  const before = Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, processTicks(pid)]))]);
+  const started = nowMs();
+  return () => {
+    const end = machineTicks();
+    const seconds = Object.fromEntries(
+      before.map(([name, ticks]) => [name, [...ticks].reduce((sum, [pid, t0]) => sum + Math.max(0, processTicks(pid) - t0), 0) / TICKS_PER_SECOND]),
+    );
+    return { wallSeconds: (nowMs() - started) / 1000, machineBusy: (end.busy - machine.busy) / Math.max(1, end.total - machine.total), seconds };
+  };
+}
+
+/** Pids whose command line matches `pattern` (e.g. PostgreSQL backends, which name their database there). */
+export function pidsMatching(pattern) {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && pattern.test((readText(`/proc/${entry}/cmdline`) ?? "").replaceAll("\0", " ")))
+    .map(Number);
+}
+
+/**
+ * What a server's CPU use is counted in: its process trees (`server`: one, or each process of a
+ * scaled-out deployment), plus the deployment's own `services` (its PostgreSQL backends, Redis).
+ */
+export function cpuGroups(server) {
+  const roots = (server.members ?? [server]).map((m) => m.rootPid);
+  return { server: () => roots.flatMap((root) => processTree(root)), ...server.services };
 }

@@ -4,15 +4,10 @@ import { join } from "node:path";
 import { METRICS } from "./figures/metrics.js";
 import { FIGURES } from "./figures/index.js";
 import { formatMachine } from "./machine.js";
+import { cellOf, formatNumber, ratioOf, renderTable } from "./table.js";
+import { scaleOut, renderScaleOut } from "./report-postgres.js";
 
 const NAMES = ["hookgraph", "official"];
-
-function formatNumber(value) {
-  if (!Number.isFinite(value)) return String(value);
-  const abs = Math.abs(value);
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
-  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
 
 /** Adds the per-run overhead above the floor: runs.wait p50 minus the in-process p50. */
 export function addOverhead(serverResult, floor) {
@@ -34,25 +29,6 @@ export function addOverhead(serverResult, floor) {
   };
 }
 
-/** What a server's column shows for one metric: a value, or why there is none. */
-function cellOf(serverResult, figureId, metricId) {
-  if (!serverResult) return { text: "not run" };
-  const figure = serverResult.figures[figureId];
-  if (!figure) return { text: "—" };
-  if (figure.error) return { text: "failed" };
-  if (figure.unavailable) return { text: "not yet" };
-  if (figure.notApplicable) return { text: "n/a" };
-  const found = figure.metrics?.find((m) => m.id === metricId);
-  return found ? { text: formatNumber(found.value), metric: found } : { text: "—" };
-}
-
-function ratioOf(a, b) {
-  if (!a?.metric || !b?.metric) return "";
-  if (a.metric.n !== undefined && a.metric.n !== b.metric.n) return `(N ${a.metric.n} vs ${b.metric.n})`;
-  if (!(b.metric.value > 0) || a.metric.id.startsWith("overhead")) return "";
-  return `${formatNumber(a.metric.value / b.metric.value)}×`;
-}
-
 function tableRows(results, counts) {
   const figureOf = Object.fromEntries(FIGURES.flatMap((f) => f.metrics.map((id) => [id, f.id])));
   figureOf.overhead_plain = "overhead";
@@ -67,21 +43,14 @@ function tableRows(results, counts) {
     });
 }
 
-function renderTable(rows) {
+function renderMainTable(rows) {
   const header = { label: "figure", unit: "unit", hookgraph: "hookgraph", official: "official", ratio: "hookgraph/official", better: "better" };
-  const cols = ["label", "unit", "hookgraph", "official", "ratio", "better"];
-  const all = [header, ...rows];
-  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...all.map((r) => String(r[c]).length))]));
-  const right = new Set(["hookgraph", "official", "ratio"]);
-  const line = (r) => cols.map((c) => (right.has(c) ? String(r[c]).padStart(width[c]) : String(r[c]).padEnd(width[c]))).join("  ");
-  return [line(header), cols.map((c) => "-".repeat(width[c])).join("  "), ...rows.map(line)].join("\n");
+  return renderTable(header, rows, new Set(["hookgraph", "official", "ratio"]));
 }
 
 function renderNotes(results) {
   const lines = [];
-  for (const name of NAMES) {
-    const result = results[name];
-    if (!result) continue;
+  for (const [name, result] of Object.entries(results)) {
     if (result.error) {
       lines.push(`${name}: FAILED: ${result.error}`);
       continue;
@@ -116,8 +85,9 @@ export function renderReport({ machine, profileName, rounds, floor, results, cou
     `machine: ${formatMachine(machine)}`,
     renderFloor(floor),
     "",
-    renderTable(tableRows(results, counts)),
+    renderMainTable(tableRows(results, counts)),
     "",
+    ...renderScaleOut(scaleOut(results)),
     "samples and failures:",
     renderNotes(results),
     "",
@@ -128,6 +98,7 @@ export function writeJson(dir, report) {
   mkdirSync(dir, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, "-");
   const file = join(dir, `bench-${stamp}-${report.profile}.json`);
-  writeFileSync(file, `${JSON.stringify({ ...report, table: tableRows(report.results, report.counts) }, null, 2)}\n`);
+  const json = { ...report, table: tableRows(report.results, report.counts), scaleOut: scaleOut(report.results) };
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   return file;
 }

@@ -8,6 +8,7 @@ import { measureWebhooks } from "./webhooks.js";
 import { measureWebhookBacklog } from "./webhook-backlog.js";
 import { measureCronLag } from "./cron-lag.js";
 import { measureStoredScale } from "./stored-scale.js";
+import { measureWakeup } from "./wakeup.js";
 
 export const FIGURES = [
   // Idle first, before any traffic; then the fixed run count that "RSS after N runs" is about.
@@ -55,5 +56,12 @@ export const FIGURES = [
       "stored_runs_list_seeded",
       "stored_bytes_per_run",
     ],
+  },
+  {
+    id: "wakeup",
+    title: "(8) cross-process wake-up",
+    feature: "crossProcess",
+    run: measureWakeup,
+    metrics: ["wakeup_p50", "wakeup_p99"],
   },
 ];

@@ -34,6 +34,8 @@ export const METRICS = {
   stored_bytes_per_run: { label: "(6) SQLite file size per seeded run (with its thread)", unit: "bytes", better: "lower" },
   rss_idle: { label: "(7) server RSS at idle", unit: "MiB", better: "lower" },
   rss_after: { label: "(7) server RSS after N runs", unit: "MiB", better: "lower" },
+  wakeup_p50: { label: "(8) cross-process wake-up p50 (create answered on A → claim begun on B)", unit: "ms", better: "lower" },
+  wakeup_p99: { label: "(8) cross-process wake-up p99", unit: "ms", better: "lower" },
 };
 
 /** A measured value; `n` marks figures only comparable at equal counts (RSS after N runs). */

@@ -1,10 +1,9 @@
 // (5) The webhook delivery engine on its own: a backlog of deliveries is written into a fresh
 // data dir through hookgraph's storage layer, then a server starts on it and drains it into a
 // local receiver. Rates come from the receiver's clock only, so server start-up is not in them.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { rmSync } from "node:fs";
 import { CONFIG_PATH } from "../paths.js";
+import { writeConfigVariant } from "../bench-config.js";
 import { startBacklogReceiver } from "../backlog-receiver.js";
 import { closeStorage, openStorage, seedWebhookBacklog } from "../hookgraph-storage.js";
 import { makeDataDir } from "../servers/hookgraph.js";
@@ -19,16 +18,6 @@ const FAIL_FIRST_OF_EVERY = 2;
 // can take many seconds on a busy machine and must not eat the time the drain is allowed.
 const MIN_DRAIN_SECONDS = 15;
 const SLOWEST_RATE = 250; // deliveries/s: below this the figure fails rather than waits
-
-/** bench/langgraph.json with absolute graph paths, plus a short webhook retry schedule. */
-function writeRetryConfig() {
-  const dir = mkdtempSync(join(tmpdir(), "hookgraph-bench-config-"));
-  const base = JSON.parse(readFileSync(CONFIG_PATH, "utf8"));
-  const graphs = Object.fromEntries(Object.entries(base.graphs).map(([id, spec]) => [id, resolve(dirname(CONFIG_PATH), spec)]));
-  const path = join(dir, "langgraph.json");
-  writeFileSync(path, JSON.stringify({ ...base, graphs, webhooks: { retry: { schedule: RETRY_SCHEDULE } } }, null, 2));
-  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** Seeds `count` deliveries, starts a server on them and waits until the receiver has them all. */
 async function drainOnce(ctx, { count, failing, configPath }) {
@@ -75,7 +64,7 @@ async function drainOnce(ctx, { count, failing, configPath }) {
  */
 export async function measureWebhookBacklog(ctx) {
   const count = ctx.counts.backlogDeliveries;
-  const config = writeRetryConfig();
+  const config = writeConfigVariant(CONFIG_PATH, { webhooks: { retry: { schedule: RETRY_SCHEDULE } } });
   const plain = [];
   const failing = [];
   try {

@@ -23,7 +23,7 @@ function newestMtime(dir) {
 }
 
 /** Builds dist/ when it is missing or older than src/, so the figures are of the code in the tree. */
-function prepare({ say, build }) {
+export function prepare({ say, build }) {
   const stale = !existsSync(BUILT) || newestMtime(join(ROOT_DIR, "src")) > statSync(BUILT).mtimeMs;
   if (!stale) return;
   if (!build) {
@@ -31,8 +31,9 @@ function prepare({ say, build }) {
     say("warning: dist/ is older than src/ and --no-build was given; measuring the old build");
     return;
   }
-  say("building hookgraph: npm run build");
-  const result = spawnSync("npm", ["run", "build"], { cwd: ROOT_DIR, encoding: "utf8", timeout: 300_000 });
+  say("building hookgraph: npm run build -- --noEmitOnError");
+  // A tree that does not compile (someone mid-change) must not overwrite the dist/ that works.
+  const result = spawnSync("npm", ["run", "build", "--", "--noEmitOnError"], { cwd: ROOT_DIR, encoding: "utf8", timeout: 300_000 });
   if (result.status !== 0) {
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-10).join("\n    | ");
     throw new Error(`npm run build failed (${result.error?.message ?? `exit ${result.status}`}; --no-build measures the existing dist/):\n    | ${output}`);
@@ -57,40 +58,61 @@ function profilesOf(nodeArgs, pid) {
 }
 
 /**
- * Starts `hookgraph dev` on `dataDir` (a new temp dir when omitted). The data dir is deleted on
- * stop unless `keepDataDir` (the caller owns it). `nodeArgs` go before the script (e.g. --cpu-prof),
- * `serverArgs` after hookgraph's own flags (--hookgraph-args);
- * stop() resolves with the paths of the CPU profiles written (none without --cpu-prof).
+ * Spawns `hookgraph <command>` (dev, serve, api, worker) listening on a free port of 127.0.0.1 and
+ * waits until it answers `/ok`. `flags` are the command's own (data dir, config), `env` is added to
+ * the quiet environment; `nodeArgs` go before the script (e.g. --cpu-prof), `serverArgs` last
+ * (--hookgraph-args). stop() resolves with the paths of the CPU profiles written (none without --cpu-prof).
  */
-async function start({ configPath, logFile, dataDir, keepDataDir = false, nodeArgs = [], serverArgs = [] }) {
-  const dir = dataDir ?? makeDataDir();
-  const args = [
-    ...nodeArgs, BIN, "dev", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir, "--config", configPath,
-    "--log-level", "warn", "--no-ui", ...serverArgs,
-  ];
-  const proc = spawnServer({ command: process.execPath, args, cwd: ROOT_DIR, env: serverEnv(), logFile });
-  const cleanup = async () => {
-    await proc.stop();
-    if (!keepDataDir) rmSync(dir, { recursive: true, force: true });
-    return profilesOf(nodeArgs, proc.pid);
-  };
+export async function startHookgraphProcess({ command, flags, env = {}, logFile, nodeArgs = [], serverArgs = [] }) {
+  const args = [...nodeArgs, BIN, command, "--host", "127.0.0.1", "--port", "0", ...flags, "--log-level", "warn", "--no-ui", ...serverArgs];
+  const proc = spawnServer({ command: process.execPath, args, cwd: ROOT_DIR, env: serverEnv(env), logFile });
   try {
     const [, url] = await proc.waitForLine(/listening on (http:\/\/\S+)/, STARTUP_SECONDS);
     await proc.waitForHttp(`${url}/ok`, 10);
     const port = Number(new URL(url).port);
     return {
       url,
-      dataDir: dir,
       rootPid: proc.pid,
       pid: listeningPid(proc.pid, port),
       startupMs: proc.elapsedMs(),
       recentOutput: proc.recentOutput,
-      stop: cleanup,
+      stop: async () => {
+        await proc.stop();
+        return profilesOf(nodeArgs, proc.pid);
+      },
     };
   } catch (error) {
-    await cleanup();
+    await proc.stop();
     throw error;
   }
+}
+
+/**
+ * Starts `hookgraph dev` on `dataDir` (a new temp dir when omitted). The data dir is deleted on
+ * stop unless `keepDataDir` (the caller owns it).
+ */
+async function start({ configPath, logFile, dataDir, keepDataDir = false, nodeArgs = [], serverArgs = [] }) {
+  const dir = dataDir ?? makeDataDir();
+  const removeDir = () => {
+    if (!keepDataDir) rmSync(dir, { recursive: true, force: true });
+  };
+  let server;
+  try {
+    server = await startHookgraphProcess({ command: "dev", flags: ["--data-dir", dir, "--config", configPath], logFile, nodeArgs, serverArgs });
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
+  const stop = server.stop;
+  return {
+    ...server,
+    dataDir: dir,
+    stop: async () => {
+      const profiles = await stop();
+      removeDir();
+      return profiles;
+    },
+  };
 }
 
 export const hookgraph = {
