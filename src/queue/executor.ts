@@ -12,8 +12,8 @@ export interface RunExecutor {
   execute(run: ClaimedRun, emit: (event: string, data: unknown) => void, signal: AbortSignal, drain?: AbortSignal): Promise<ExecutionOutcome>;
   /** Removes the checkpoints a run wrote (multitask strategy / cancel action "rollback"). */
   rollback(threadId: string, runId: string): Promise<void>;
-  /** Removes a thread's checkpoints (stateless runs with on_completion "delete"). */
-  deleteThread(threadId: string): Promise<void>;
+  /** Removes the checkpoints of a stateless run's thread (on_completion "delete") as it ends. */
+  deleteRunThread(run: ClaimedRun): Promise<void>;
   /**
    * The thread's state at its latest checkpoint, for a run that ended without an outcome (error,
    * cancel, timeout): the thread then shows what the run got to, as the Python server's does.

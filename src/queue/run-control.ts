@@ -64,7 +64,10 @@ export class RunControl {
               if (isActive(run) || stop.aborted) return;
               done();
               // The end's answer if the bus still has it; else the thread's state answers (RunEnd without output).
-              resolve((await signals.recentEnd(runId)) ?? storedEnd(run));
+              // Redis may be down (the reason the end signal never came): that read failing must not leave
+              // the waiter hanging, nor reject unheard (which ends the process).
+              const end = await signals.recentEnd(runId).catch(() => undefined);
+              resolve(end ?? storedEnd(run));
             },
             () => {}, // the database is down: the next poll tries again
           );

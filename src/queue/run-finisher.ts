@@ -21,7 +21,7 @@ export interface RunEnding {
 
 export interface RunFinisherOptions {
   storage: Storage;
-  executor: Pick<RunExecutor, "latestState" | "deleteThread">;
+  executor: Pick<RunExecutor, "latestState" | "deleteRunThread">;
   streams: RunStreams;
   signals: Signals;
   outbox?: RunOutbox;
@@ -77,16 +77,17 @@ export class RunFinisher {
       logger.warn({ run_id: run.run_id }, "the run's lease was lost before its end was recorded; its new holder finishes it");
       return false;
     }
-    if (deleteThread) {
-      await this.options.executor.deleteThread(run.thread_id).catch((error: unknown) => {
-        logger.warn({ run_id: run.run_id, err: error }, "deleting a stateless run's checkpoints failed");
-      });
-    }
     if (delivery) signals.wakeDeliveries();
     const end: RunEnd = { status: result.status, output: result.output };
     streams.end(run.run_id);
     signals.runEnded(run.run_id, end);
     this.options.onFinished?.(run, ending.status);
+    // After the end is told: waiters and the webhook need not wait for the clean-up.
+    if (deleteThread) {
+      await this.options.executor.deleteRunThread(run).catch((error: unknown) => {
+        logger.warn({ run_id: run.run_id, err: error }, "deleting a stateless run's checkpoints failed");
+      });
+    }
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { RunControl as GraphRunControl, isGraphDrained, type BaseCheckpointSaver, type StreamMode } from "@langchain/langgraph";
+import { MemorySaver, RunControl as GraphRunControl, isGraphDrained, type BaseCheckpointSaver, type StreamMode } from "@langchain/langgraph";
 import { toCommand } from "./command.js";
 import type { GraphRegistry, RuntimeGraph } from "./graph-loader.js";
 import { interruptsByTask } from "./state.js";
@@ -104,7 +104,8 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   if (signal.aborted) throw abortError(signal);
   const config = buildRunConfig(request);
-  const graph = await registry.get(request.graphId, config, request.ephemeral ? { checkpointer: false } : {});
+  // A saver of its own per run: interrupts and the final state still work, and nothing is written.
+  const graph = await registry.get(request.graphId, config, request.ephemeral ? { checkpointer: new MemorySaver() } : {});
   const checkpointer = typeof graph.checkpointer === "object" ? graph.checkpointer : undefined;
 
   let input: unknown = request.command ? toCommand(request.command, graph) : (request.input ?? null);

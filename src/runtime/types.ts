@@ -86,7 +86,10 @@ export interface RunRequest {
   resumed: boolean;
   /** Run metadata (and assistant metadata), added to the graph's config metadata and checkpoints. */
   metadata?: Record<string, unknown>;
-  /** Run without a checkpointer (stateless runs that keep nothing). */
+  /**
+   * Checkpoints nobody will read: kept in memory for this execution only (a stateless run whose
+   * thread is deleted when it ends, checkpointing at exit), not written to the database.
+   */
   ephemeral?: boolean;
 }
 

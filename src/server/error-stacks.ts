@@ -23,7 +23,7 @@ export class ErrorStacks {
           throw error;
         }),
       rollback: (threadId, runId) => executor.rollback(threadId, runId),
-      deleteThread: (threadId) => executor.deleteThread(threadId),
+      deleteRunThread: (run) => executor.deleteRunThread(run),
       latestState: (run) => executor.latestState(run),
     };
   }

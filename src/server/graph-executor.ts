@@ -7,6 +7,15 @@ import type { ExecutionOutcome, RunExecutor } from "../queue/executor.js";
 import type { Json, JsonObject, QueuedRun } from "../storage/types.js";
 import type { CheckpointMaintenance } from "../storage/backend.js";
 
+/**
+ * A stateless run whose thread is deleted when it ends, checkpointing only at exit: nobody can
+ * read its checkpoints, and a crash restarts it from its input anyway, so they stay in memory.
+ * (Asked for `sync` or `async` durability, a crash resumes it from its last step: those are written.)
+ */
+export function isThrowaway(run: ClaimedRun): boolean {
+  return run.stateless && run.on_completion === "delete" && run.kwargs.durability === "exit";
+}
+
 /** Executes queued runs with the runtime: the run's stored kwargs become the runtime's request. */
 export class GraphExecutor implements RunExecutor {
   constructor(
@@ -35,6 +44,7 @@ export class GraphExecutor implements RunExecutor {
         checkpointId: (kwargs.checkpoint_id as string | null) ?? undefined,
         checkpoint: (kwargs.checkpoint as CheckpointSelector | null) ?? null,
         durability: (kwargs.durability as "sync" | "async" | "exit" | undefined) ?? undefined,
+        ephemeral: isThrowaway(run),
         attempt: run.attempt,
         resumed: run.resumed,
         metadata: run.metadata,
@@ -50,8 +60,9 @@ export class GraphExecutor implements RunExecutor {
     await this.checkpoints.rollbackRun(threadId, runId);
   }
 
-  async deleteThread(threadId: string): Promise<void> {
-    await this.checkpoints.deleteThread(threadId);
+  async deleteRunThread(run: ClaimedRun): Promise<void> {
+    // A throwaway run wrote none.
+    if (!isThrowaway(run)) await this.checkpoints.deleteThread(run.thread_id);
   }
 
   async latestState(run: QueuedRun): Promise<{ values: Json | null }> {

@@ -7,6 +7,9 @@
 import type { StreamEvent } from "../bus.js";
 import type { LiveInbox, LiveMessage } from "./live-inbox.js";
 
+/** After a failed catch-up, how soon it is tried again even if nothing wakes the reader. */
+const CATCH_UP_RETRY_MS = 1_000;
+
 export interface Reader {
   /** Yields the stored events after the reader's position; returns true when its stream is over. */
   catchUp(): AsyncGenerator<StreamEvent, boolean>;
@@ -19,7 +22,7 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Ends the subscription the inbox listens on. */
   release(): void;
-  /** A failed catch-up (Redis unreachable): reported, then retried at the next message or reconnect. */
+  /** A failed catch-up (Redis unreachable): reported, then retried at the next message or reconnect, or after a second. */
   onReadFailure(error: unknown): void;
 }
 
@@ -40,6 +43,9 @@ export async function* follow(reader: Reader, { inbox, signal, release, onReadFa
         } catch (error) {
           onReadFailure(error);
           inbox.catchUp = true;
+          // Not only at the next message or reconnect: the subscriber connection may be back before
+          // the commands one (each reconnects on its own), and a run that ended meanwhile sends nothing more.
+          inbox.recheckIn(CATCH_UP_RETRY_MS);
           await inbox.wait(signal);
         }
         continue;

@@ -193,8 +193,8 @@ export class WorkerPoolExecutor implements RunExecutor {
     return this.local.rollback(threadId, runId);
   }
 
-  deleteThread(threadId: string): Promise<void> {
-    return this.local.deleteThread(threadId);
+  deleteRunThread(run: ClaimedRun): Promise<void> {
+    return this.local.deleteRunThread(run);
   }
 
   latestState(run: QueuedRun): ReturnType<RunExecutor["latestState"]> {

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { MIGRATIONS } from "./migrations.js";
+import { PreparingClient } from "./preparing-client.js";
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -26,6 +27,7 @@ export interface PoolOptions {
  */
 export function openPool(uri: string, options: PoolOptions = {}, onIdleError?: (error: Error) => void): PgPool {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: uri,
     max: options.max ?? 10,
     application_name: options.applicationName ?? "hookgraph",
