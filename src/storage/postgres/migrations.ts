@@ -97,21 +97,26 @@ CREATE INDEX runs_thread_pending ON runs (thread_id, seq) WHERE status = 'pendin
 CREATE UNIQUE INDEX runs_one_running_per_thread ON runs (thread_id) WHERE status = 'running';
 CREATE INDEX runs_lease_expiry ON runs (lease_expires_at) WHERE status = 'running';
 
--- The dashboard's counts, kept by a trigger instead of counted per poll.
+-- The dashboard's counts, kept by a trigger instead of counted per poll. Each (assistant, status)
+-- is split over 16 stripes, picked by the run's id: with one row, every run's status change in the
+-- whole cluster queued on the same row lock (~70 % of the database's wait time at 4 processes).
+-- A run's changes always touch its own stripe; readers sum the stripes.
 CREATE TABLE run_counts (
   assistant_id text NOT NULL,
   status text NOT NULL,
+  stripe smallint NOT NULL,
   total bigint NOT NULL,
-  PRIMARY KEY (assistant_id, status)
+  PRIMARY KEY (assistant_id, status, stripe)
 );
 CREATE FUNCTION runs_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE run_counts SET total = total - 1 WHERE assistant_id = OLD.assistant_id AND status = OLD.status;
+    UPDATE run_counts SET total = total - 1
+      WHERE assistant_id = OLD.assistant_id AND status = OLD.status AND stripe = abs(hashtext(OLD.run_id)) % 16;
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO run_counts (assistant_id, status, total) VALUES (NEW.assistant_id, NEW.status, 1)
-      ON CONFLICT (assistant_id, status) DO UPDATE SET total = run_counts.total + 1;
+    INSERT INTO run_counts (assistant_id, status, stripe, total) VALUES (NEW.assistant_id, NEW.status, abs(hashtext(NEW.run_id)) % 16, 1)
+      ON CONFLICT (assistant_id, status, stripe) DO UPDATE SET total = run_counts.total + 1;
   END IF;
   RETURN NULL;
 END $$;

@@ -55,8 +55,9 @@ CREATE TABLE crons (
 CREATE TABLE run_counts (
   assistant_id text NOT NULL,
   status text NOT NULL,
+  stripe smallint NOT NULL,
   total bigint NOT NULL,
-  CONSTRAINT run_counts_pkey PRIMARY KEY (assistant_id, status)
+  CONSTRAINT run_counts_pkey PRIMARY KEY (assistant_id, status, stripe)
 );
 
 CREATE TABLE runs (
@@ -158,11 +159,12 @@ CREATE OR REPLACE FUNCTION public.runs_count()
 AS $function$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE run_counts SET total = total - 1 WHERE assistant_id = OLD.assistant_id AND status = OLD.status;
+    UPDATE run_counts SET total = total - 1
+      WHERE assistant_id = OLD.assistant_id AND status = OLD.status AND stripe = abs(hashtext(OLD.run_id)) % 16;
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO run_counts (assistant_id, status, total) VALUES (NEW.assistant_id, NEW.status, 1)
-      ON CONFLICT (assistant_id, status) DO UPDATE SET total = run_counts.total + 1;
+    INSERT INTO run_counts (assistant_id, status, stripe, total) VALUES (NEW.assistant_id, NEW.status, abs(hashtext(NEW.run_id)) % 16, 1)
+      ON CONFLICT (assistant_id, status, stripe) DO UPDATE SET total = run_counts.total + 1;
   END IF;
   RETURN NULL;
 END $function$;
