@@ -36,6 +36,10 @@ export function openPool(uri: string, options: PoolOptions = {}, onIdleError?: (
     idleTimeoutMillis: 30_000,
   });
   pool.on("error", (error) => onIdleError?.(error));
+  // pg-pool watches only idle clients: a checked-out one whose connection dies (PostgreSQL
+  // restarting, a terminated backend) would emit an unhandled "error" and end the process. Its
+  // query rejects anyway, and the pool discards the client when it is released.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
